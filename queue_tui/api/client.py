@@ -1,0 +1,310 @@
+"""The hub client: one long-lived httpx.AsyncClient, typed errors, tolerant parsing.
+
+Every transport goes through the same code path: the real network, the embedded demo
+hub (`httpx.ASGITransport`), and recordings (see `queue_tui.api.recording`). That keeps
+what the tests and `--demo` exercise identical to what talks to the real hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import enum
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from queue_tui import __version__
+from queue_tui.api.errors import (
+    AuthError,
+    BadPayloadError,
+    InsecureTokenError,
+    NotFoundError,
+    QueueError,
+    RateLimitedError,
+    RequestRejectedError,
+    RequestTimeoutError,
+    ServerError,
+    UnreachableError,
+)
+from queue_tui.api.models import (
+    Generation,
+    PageShapeError,
+    QueuePage,
+    parse_generation,
+    parse_queue_page,
+)
+from queue_tui.config import Settings
+from queue_tui.core.filters import QueueFilters
+from queue_tui.core.sanitize import clean
+
+log = logging.getLogger(__name__)
+
+QUEUE_PATH = "/api/ai/queue"
+#: Bodies above this size are parsed in a thread so the UI loop only applies the diff.
+THREAD_PARSE_BYTES = 256 * 1024
+
+
+class CancelOutcome(enum.Enum):
+    CANCELLED = "cancelled"
+    ALREADY_FINISHED = "already_finished"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    page: QueuePage
+    #: Wall-clock seconds from request start to parsed page.
+    latency: float
+    fetched_at: float
+    filters: QueueFilters
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def _excerpt(body: bytes) -> str:
+    text = body[:2000].decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        err = data.get("error")
+        if isinstance(err, dict):
+            text = str(err.get("title") or err.get("type") or "")
+        elif isinstance(err, str):
+            text = err
+        elif isinstance(data.get("message"), str):
+            text = data["message"]
+    elif "<html" in text.lower() or "<!doctype" in text.lower():
+        return "HTML error page"
+    return clean(text, max_len=120)
+
+
+class QueueClient:
+    """Async client for the hub's queue endpoints."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        headers = {"User-Agent": f"queue-tui/{__version__}", "Accept": "application/json"}
+        if settings.token and not settings.token_is_insecure:
+            headers["Authorization"] = f"Bearer {settings.token}"
+        self._http = httpx.AsyncClient(
+            base_url=settings.host,
+            headers=headers,
+            transport=transport,
+            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+            follow_redirects=False,
+        )
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._http
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> QueueClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- requests -----------------------------------------------------------------
+
+    def _check_insecure(self) -> None:
+        if self.settings.token_is_insecure:
+            raise InsecureTokenError(
+                f"refusing to send the API token over plain http to {self.settings.display_host};"
+                " use https, or pass --allow-insecure"
+            )
+
+    async def _request(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
+    ) -> tuple[int, httpx.Headers, bytes]:
+        self._check_insecure()
+        cap = self.settings.max_body_bytes
+        started = time.perf_counter()
+        try:
+            async with self._http.stream(method, path, params=params, json=json_body) as resp:
+                declared = resp.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > cap:
+                    raise BadPayloadError(
+                        f"response of {int(declared) // 1_000_000} MB is over the "
+                        f"{cap // 1_000_000} MB cap; refused"
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.aiter_bytes():
+                    size += len(chunk)
+                    if size > cap:
+                        raise BadPayloadError(
+                            f"response is over the {cap // 1_000_000} MB cap; refused"
+                        )
+                    chunks.append(chunk)
+                body = b"".join(chunks)
+                status, headers = resp.status_code, resp.headers
+        except httpx.TimeoutException as exc:
+            kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
+            raise RequestTimeoutError(
+                f"{kind} timeout talking to {self.settings.display_host}"
+            ) from None
+        except httpx.ConnectError as exc:
+            raise UnreachableError(
+                f"cannot reach {self.settings.display_host}: {_connect_reason(exc)}"
+            ) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise UnreachableError(
+                f"connection to {self.settings.display_host} lost ({type(exc).__name__})"
+            ) from None
+        except httpx.TransportError as exc:
+            raise UnreachableError(
+                f"cannot talk to {self.settings.display_host} ({type(exc).__name__})"
+            ) from None
+        log.debug(
+            "%s %s params=%s -> %s (%d bytes, %.0f ms)",
+            method,
+            path,
+            params or {},
+            status,
+            len(body),
+            (time.perf_counter() - started) * 1000,
+        )
+        return status, headers, body
+
+    def _raise_for_status(self, status: int, headers: httpx.Headers, body: bytes) -> None:
+        if status < 400:
+            return
+        detail = _excerpt(body)
+        suffix = f": {detail}" if detail else ""
+        if status in (401, 403):
+            what = "unauthorised (401)" if status == 401 else "forbidden (403)"
+            if self.settings.token:
+                hint = f"the token from {self.settings.token_source} was refused"
+            else:
+                hint = f"no API token was sent; {self.settings.token_help}"
+            raise AuthError(
+                f"{what}: {hint}", status_code=status, token_source=self.settings.token_source
+            )
+        if status == 429:
+            retry_after = parse_retry_after(headers.get("retry-after"))
+            when = f"; retry after {retry_after:.0f}s" if retry_after is not None else ""
+            raise RateLimitedError(f"rate limited by the hub (429){when}", retry_after=retry_after)
+        if status == 404:
+            raise NotFoundError(
+                f"{self.settings.display_host} has no queue endpoint (404): wrong host or path?"
+            )
+        if status >= 500:
+            raise ServerError(f"hub error {status}{suffix}", status_code=status)
+        raise RequestRejectedError(f"request rejected ({status}){suffix}", status_code=status)
+
+    @staticmethod
+    def _decode(body: bytes) -> Any:
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise BadPayloadError("the hub answered with something that is not JSON") from None
+
+    @classmethod
+    def _parse_page(cls, body: bytes) -> QueuePage:
+        data = cls._decode(body)
+        try:
+            return parse_queue_page(data)
+        except PageShapeError as exc:
+            raise BadPayloadError(f"unexpected response shape: {exc}") from None
+
+    async def fetch(self, filters: QueueFilters | None = None) -> FetchResult:
+        """One poll of `GET /api/ai/queue` with only the filters that are set."""
+        filters = filters or QueueFilters()
+        started = time.perf_counter()
+        status, headers, body = await self._request("GET", QUEUE_PATH, params=filters.to_params())
+        self._raise_for_status(status, headers, body)
+        if len(body) > THREAD_PARSE_BYTES:
+            page = await asyncio.to_thread(self._parse_page, body)
+        else:
+            page = self._parse_page(body)
+        if page.dropped:
+            log.info("dropped %d malformed row(s): %s", len(page.dropped), page.dropped[0].reason)
+        return FetchResult(
+            page=page,
+            latency=time.perf_counter() - started,
+            fetched_at=time.time(),
+            filters=filters,
+        )
+
+    async def get(self, generation_id: str) -> Generation | None:
+        """The row while it is queued or running; None once it is no longer queued (404)."""
+        status, headers, body = await self._request("GET", f"{QUEUE_PATH}/{generation_id}")
+        if status == 404:
+            return None
+        self._raise_for_status(status, headers, body)
+        data = self._decode(body)
+        try:
+            return parse_generation(data)
+        except ValueError as exc:
+            raise BadPayloadError(f"unexpected generation shape: {type(exc).__name__}") from None
+
+    async def cancel(self, generation_id: str) -> CancelOutcome:
+        status, headers, body = await self._request("DELETE", f"{QUEUE_PATH}/{generation_id}")
+        if status == 404:
+            return CancelOutcome.ALREADY_FINISHED
+        self._raise_for_status(status, headers, body)
+        return CancelOutcome.CANCELLED
+
+    async def enqueue(self, model: str, prompt: str, **params: Any) -> list[str]:
+        """Enqueue a generation; returns the new generation ids."""
+        payload = {"model": model, "prompt": prompt, **params}
+        status, headers, body = await self._request("POST", QUEUE_PATH, json_body=payload)
+        self._raise_for_status(status, headers, body)
+        data = self._decode(body)
+        rows = data.get("generations") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise BadPayloadError("unexpected enqueue response shape")
+        return [
+            str(r["generation_id"]) for r in rows if isinstance(r, dict) and r.get("generation_id")
+        ]
+
+
+def _connect_reason(exc: httpx.ConnectError) -> str:
+    text = str(exc).lower()
+    if "name or service not known" in text or "nodename" in text or "getaddrinfo" in text:
+        return "host name not found"
+    if "refused" in text:
+        return "connection refused"
+    if "reset" in text:
+        return "connection reset"
+    return "connection failed"
+
+
+__all__ = [
+    "CancelOutcome",
+    "FetchResult",
+    "QueueClient",
+    "QueueError",
+    "parse_retry_after",
+]

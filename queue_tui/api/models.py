@@ -1,0 +1,313 @@
+"""Typed rows of `GET /api/ai/queue`, tolerant of the drift the hub has shown.
+
+Two row shapes are accepted: the spec's (``model_name``, ``status``, timestamps,
+``result_url``...) and the older one from the docs page (``model``, ``prompt``, no
+``status``: a listed row is simply in progress). Unknown enum values are kept as their
+raw string; extra fields are kept as request parameters for display; a malformed row is
+dropped and counted so that one bad row never costs the user the whole page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    # Not a hub value: what a row of the docs' older shape (no `status`) is.
+    IN_PROGRESS = "in_progress"
+
+
+class MediaType(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+ACTIVE_STATUSES = frozenset({Status.QUEUED, Status.PROCESSING, Status.IN_PROGRESS})
+TERMINAL_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED})
+# The values the `status=` query parameter accepts, in the spec's order.
+API_STATUSES: tuple[str, ...] = ("queued", "processing", "succeeded", "failed", "cancelled")
+API_MEDIA_TYPES: tuple[str, ...] = ("image", "video")
+
+# Request parameters the hub echoes on a row; anything else unknown is kept too.
+KNOWN_FIELDS = frozenset(
+    {
+        "generation_id",
+        "model_name",
+        "model",
+        "media_type",
+        "status",
+        "enqueued_at",
+        "started_at",
+        "completed_at",
+        "error_message",
+        "result_url",
+        "target_namespace",
+        "target_repo",
+        "target_directory",
+        "prompt",
+    }
+)
+
+
+def _to_timestamp(value: Any) -> float | None:
+    """Unix seconds from an int, float, numeric string or ISO 8601 string."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("timestamp must be a number, not a boolean")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError("timestamp must be finite")
+        # Milliseconds sneak in from some APIs; no render was enqueued after year 5000.
+        return float(value) / 1000.0 if value > 1e11 else float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return _to_timestamp(float(text))
+        except ValueError:
+            pass
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"not a timestamp: {text[:40]!r}") from exc
+        return parsed.timestamp()
+    raise ValueError(f"timestamp of type {type(value).__name__}")
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value)
+    raise ValueError(f"expected text, got {type(value).__name__}")
+
+
+class Generation(BaseModel):
+    """One generation as listed by the hub, normalised to the spec's names."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    generation_id: str
+    model_name: str = "unknown"
+    media_type: str = "unknown"
+    status: str = Status.IN_PROGRESS.value
+    enqueued_at: float | None = None
+    started_at: float | None = None
+    completed_at: float | None = None
+    error_message: str | None = None
+    result_url: str | None = None
+    target_namespace: str | None = None
+    target_repo: str | None = None
+    target_directory: str | None = None
+    prompt: str | None = None
+    # True when the hub said the status; False for the docs' older, status-less shape.
+    status_reported: bool = Field(default=True, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_both_shapes(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise ValueError(f"row is {type(data).__name__}, not an object")
+        row = dict(data)
+        if "model_name" not in row and "model" in row:
+            row["model_name"] = row.pop("model")
+        if row.get("status") is None:
+            row.pop("status", None)
+            row["status_reported"] = False
+        else:
+            row["status_reported"] = True
+        return row
+
+    @field_validator("generation_id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("generation_id must be a non-empty string")
+        return value
+
+    @field_validator("model_name", "media_type", "status", mode="before")
+    @classmethod
+    def _enumish(cls, value: Any) -> str:
+        if value is None:
+            return "unknown"
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, got {type(value).__name__}")
+        return value
+
+    @field_validator("enqueued_at", "started_at", "completed_at", mode="before")
+    @classmethod
+    def _timestamp(cls, value: Any) -> float | None:
+        return _to_timestamp(value)
+
+    @field_validator(
+        "error_message",
+        "result_url",
+        "target_namespace",
+        "target_repo",
+        "target_directory",
+        "prompt",
+        mode="before",
+    )
+    @classmethod
+    def _text(cls, value: Any) -> str | None:
+        return _optional_text(value)
+
+    # -- derived values -------------------------------------------------------------
+
+    @property
+    def status_enum(self) -> Status | None:
+        try:
+            return Status(self.status)
+        except ValueError:
+            return None
+
+    @property
+    def media_enum(self) -> MediaType | None:
+        try:
+            return MediaType(self.media_type)
+        except ValueError:
+            return None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        # An unknown status is shown as it is and treated as still in flight: the hub
+        # listed it in the active view, so hiding it would lose a render.
+        return not self.is_terminal
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Request parameters and any other fields the hub sent beyond the spec."""
+        return dict(self.model_extra or {})
+
+    def wait_seconds(self, now: float) -> float | None:
+        """Queue wait: started - enqueued, or now - enqueued while still waiting."""
+        if self.enqueued_at is None:
+            return None
+        end = self.started_at
+        if end is None:
+            end = self.completed_at if self.is_terminal else now
+        return max(0.0, end - self.enqueued_at) if end is not None else None
+
+    def run_seconds(self, now: float) -> float | None:
+        """Run time: completed - started, or now - started while processing."""
+        if self.started_at is None:
+            return None
+        end = self.completed_at if self.completed_at is not None else now
+        if self.is_terminal and self.completed_at is None:
+            return None
+        return max(0.0, end - self.started_at)
+
+    def age_seconds(self, now: float) -> float | None:
+        if self.enqueued_at is None:
+            return None
+        return max(0.0, now - self.enqueued_at)
+
+    @property
+    def target(self) -> str:
+        parts = [self.target_namespace, self.target_repo, self.target_directory]
+        return "/".join(p for p in parts if p)
+
+    def to_api(self) -> dict[str, Any]:
+        """The row in the spec's shape (normalised names), extras after the spec fields."""
+        row: dict[str, Any] = {
+            "generation_id": self.generation_id,
+            "model_name": self.model_name,
+            "media_type": self.media_type,
+            "status": self.status,
+            "enqueued_at": _int_or_none(self.enqueued_at),
+            "started_at": _int_or_none(self.started_at),
+            "completed_at": _int_or_none(self.completed_at),
+            "error_message": self.error_message,
+            "result_url": self.result_url,
+            "target_namespace": self.target_namespace,
+            "target_repo": self.target_repo,
+            "target_directory": self.target_directory,
+        }
+        if self.prompt is not None:
+            row["prompt"] = self.prompt
+        row.update(self.params)
+        return row
+
+
+def _int_or_none(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+class DroppedRow(BaseModel):
+    index: int
+    reason: str
+    generation_id: str | None = None
+
+
+class QueuePage(BaseModel):
+    """A parsed page: the good rows, plus what was dropped and why."""
+
+    count: int
+    generations: list[Generation]
+    dropped: list[DroppedRow] = Field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        return {"count": self.count, "generations": [g.to_api() for g in self.generations]}
+
+
+class PageShapeError(ValueError):
+    """The body is JSON but not a queue page at all."""
+
+
+def parse_generation(data: Any) -> Generation:
+    return Generation.model_validate(data)
+
+
+def _reason(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "row"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+def parse_queue_page(data: Any) -> QueuePage:
+    """Validate a decoded body. Raises PageShapeError only when the envelope is wrong."""
+    if isinstance(data, list):
+        # A bare list of rows: tolerate it, it is unambiguous.
+        data = {"count": len(data), "generations": data}
+    if not isinstance(data, Mapping):
+        raise PageShapeError(f"expected a JSON object, got {type(data).__name__}")
+    rows = data.get("generations")
+    if not isinstance(rows, list):
+        raise PageShapeError("the response has no 'generations' list")
+    good: list[Generation] = []
+    dropped: list[DroppedRow] = []
+    for index, raw in enumerate(rows):
+        try:
+            good.append(Generation.model_validate(raw))
+        except ValidationError as exc:
+            gid = raw.get("generation_id") if isinstance(raw, Mapping) else None
+            dropped.append(
+                DroppedRow(
+                    index=index,
+                    reason=_reason(exc),
+                    generation_id=gid if isinstance(gid, str) else None,
+                )
+            )
+    count = data.get("count")
+    if not isinstance(count, int) or isinstance(count, bool):
+        count = len(rows)
+    return QueuePage(count=count, generations=good, dropped=dropped)

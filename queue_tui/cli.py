@@ -1,0 +1,229 @@
+"""Command line: the dashboard, and headless commands for scripts and CI logs.
+
+Exit codes (documented in the README):
+  0 ok · 1 failure (wait: a generation failed or was cancelled) · 2 usage or rejected
+  request · 3 hub unreachable or timed out · 4 auth refused · 5 rate limited ·
+  6 hub error or wrong host/path · 7 bad payload · 8 wait: an id was never seen ·
+  124 wait/events: timed out · 130 interrupted
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from queue_tui import __version__
+from queue_tui.api.errors import QueueError
+from queue_tui.api.models import API_MEDIA_TYPES, API_STATUSES, Generation
+from queue_tui.config import Settings, config_path, resolve_settings
+from queue_tui.connect import build_client
+from queue_tui.core.sanitize import clean
+from queue_tui.core.timefmt import fmt_duration
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NEVER_SEEN = 8
+EXIT_TIMEOUT = 124
+EXIT_INTERRUPTED = 130
+
+
+def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by the dashboard and every headless command."""
+    options = [
+        click.option(
+            "--host",
+            envvar="QUEUE_TUI_HOST",
+            show_envvar=True,
+            help="Hub URL [default: https://hub.oxen.ai].",
+        ),
+        click.option(
+            "--token",
+            help="API token (else $OXEN_API_KEY, else the oxen CLI's "
+            "auth_config.toml). Never printed.",
+        ),
+        click.option("--demo", is_flag=True, help="Use the embedded, simulated demo hub."),
+        click.option("--seed", type=int, default=7, show_default=True, hidden=True),
+        click.option(
+            "--allow-insecure",
+            is_flag=True,
+            help="Allow sending the token over plain http to a non-loopback host.",
+        ),
+        click.option("--timeout", type=float, help="Read timeout in seconds [default: 10]."),
+        click.option("--namespace", help="Only this target namespace (server-side)."),
+        click.option("--model", help="Only this model (server-side)."),
+        click.option(
+            "--media-type",
+            type=click.Choice(API_MEDIA_TYPES),
+            help="Only images or videos (server-side).",
+        ),
+        click.option(
+            "--status",
+            type=click.Choice(API_STATUSES),
+            help="Only this status; terminal ones included (server-side). "
+            "Default: queued + processing.",
+        ),
+        click.option("--repo", help="Only this target repo (server-side)."),
+        click.option("--folder", help="Only this target folder (server-side)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
+    filters = {
+        k: kwargs.get(k) for k in ("namespace", "model", "media_type", "status", "repo", "folder")
+    }
+    return resolve_settings(
+        host=kwargs.get("host"),
+        token=kwargs.get("token"),
+        timeout=kwargs.get("timeout"),
+        filters=filters,
+        allow_insecure=bool(kwargs.get("allow_insecure")),
+        demo=bool(kwargs.get("demo")),
+        **extra,
+    )
+
+
+def _fail(error: QueueError) -> None:
+    click.echo(f"queue-tui: {error.message}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _run(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except QueueError as error:
+            _fail(error)
+
+    return wrapper
+
+
+# -- the human table ------------------------------------------------------------------
+
+LIST_COLUMNS = ("STATUS", "MODEL", "MEDIA", "AGE", "WAIT", "RUN", "REPO", "ID")
+
+
+def format_table(rows: list[Generation], now: float, *, width: int | None = None) -> str:
+    """Plain-text table of generations; every hub string sanitised and clipped."""
+    body = [
+        (
+            clean(g.status, max_len=12),
+            clean(g.model_name, max_len=28),
+            clean(g.media_type, max_len=8),
+            fmt_duration(g.age_seconds(now)),
+            fmt_duration(g.wait_seconds(now)),
+            fmt_duration(g.run_seconds(now)),
+            clean(g.target or "—", max_len=36),
+            clean(g.generation_id, max_len=36),
+        )
+        for g in rows
+    ]
+    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(LIST_COLUMNS)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(LIST_COLUMNS, widths, strict=True)).rstrip()]
+    for r in body:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    if width:
+        lines = [line[:width] for line in lines]
+    return "\n".join(lines)
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+@click.group(
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=f"Config file: {config_path()}",
+)
+@_connection_options
+@click.option("--interval", type=float, help="Seconds between polls (min 0.5) [default: 2].")
+@click.option("--theme", help="Textual theme name, e.g. nord, gruvbox, textual-light.")
+@click.option("--read-only", is_flag=True, default=None, help="Disable every action (cancel).")
+@click.option("--linger", type=float, help="Seconds a finished row stays visible [default: 600].")
+@click.option("--chaos", is_flag=True, help="With --demo: inject faults to watch the app cope.")
+@click.version_option(__version__, prog_name="queue-tui")
+@click.pass_context
+def main(ctx: click.Context, **kwargs: Any) -> None:
+    """A live terminal dashboard for the Oxen.ai render queue.
+
+    With no command, opens the dashboard. Try `queue-tui --demo`.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        click.echo(
+            "queue-tui: the dashboard needs a terminal; for scripts use "
+            "`queue-tui list` or `queue-tui events`",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    settings = _settings_from(
+        kwargs,
+        interval=kwargs.get("interval"),
+        theme=kwargs.get("theme"),
+        read_only=kwargs.get("read_only"),
+        linger=kwargs.get("linger"),
+    )
+    from queue_tui.tui.app import run_dashboard
+
+    run_dashboard(settings, seed=kwargs["seed"], chaos=0.1 if kwargs.get("chaos") else 0.0)
+
+
+@main.command("list")
+@_connection_options
+@click.option("--json", "as_json", is_flag=True, help="Print the page as {count, generations}.")
+@click.option("--jsonl", is_flag=True, help="Print one generation per line as JSON.")
+@handle_errors
+def list_command(as_json: bool, jsonl: bool, **kwargs: Any) -> None:
+    """One poll: print the queue and exit."""
+    import time
+
+    settings = _settings_from(kwargs)
+
+    async def go() -> Any:
+        async with build_client(settings, seed=kwargs["seed"]) as client:
+            return await client.fetch(settings.filters)
+
+    result = _run(go())
+    page = result.page
+    if as_json:
+        click.echo(json.dumps(page.to_api(), ensure_ascii=True))
+    elif jsonl:
+        for gen in page.generations:
+            click.echo(json.dumps(gen.to_api(), ensure_ascii=True))
+    else:
+        click.echo(format_table(page.generations, time.time()))
+        if page.dropped:
+            click.echo(f"({len(page.dropped)} malformed row(s) dropped)", err=True)
+
+
+@main.command("demo-server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=8787, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--no-events", is_flag=True, help="Serve no /api/events stream (404).")
+def demo_server(host: str, port: int, seed: int, no_events: bool) -> None:
+    """Serve the simulated demo hub over HTTP for other clients."""
+    from queue_tui.demo.server import run_server
+
+    click.echo(
+        f"demo hub on http://{host}:{port}  (queue-tui --host http://{host}:{port})", err=True
+    )
+    run_server(host=host, port=port, seed=seed, events=not no_events)
