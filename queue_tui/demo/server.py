@@ -1,0 +1,362 @@
+"""The embedded demo hub: a Starlette app serving a :class:`QueueSimulator`.
+
+Implements the hub's async-queue endpoints (see ``tests/spec``):
+
+- ``GET /api/ai/queue`` (filters ``namespace, model, media_type, status, repo, folder``)
+- ``GET /api/ai/queue/{generation_id}``
+- ``DELETE /api/ai/queue/{generation_id}``
+- ``POST /api/ai/queue``
+- ``GET /api/events`` (Server-Sent Events, when enabled)
+
+Route handlers stay small: they parse, call the simulator, and shape the answer with
+the helpers below, so cross-cutting behaviour (auth checks, fault injection, latency)
+belongs in Starlette middleware passed through ``create_app(middleware=...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from queue_tui.demo.simulator import MEDIA_TYPES, STATUSES, QueueSimulator
+
+__all__ = [
+    "COMPLETED_EVENT",
+    "DemoServer",
+    "create_app",
+    "error_response",
+    "format_sse",
+    "run_server",
+]
+
+log = logging.getLogger(__name__)
+
+COMPLETED_EVENT = "media_generation_completed"
+OTHER_EVENT = "workspace_updated"
+LIST_FILTERS = ("namespace", "model", "media_type", "status", "repo", "folder")
+
+
+class HubJSONResponse(JSONResponse):
+    """JSON like the hub sends it; unknown objects are stringified rather than crashing."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode(
+            "utf-8"
+        )
+
+
+def error_response(status_code: int, error_type: str, title: str) -> Response:
+    """The hub's error envelope: ``{"error": {"type", "title"}, "status": "error"}``."""
+    body = {"error": {"type": error_type, "title": title}, "status": "error"}
+    return HubJSONResponse(body, status_code=status_code)
+
+
+def not_found() -> Response:
+    return error_response(404, "resource_not_found", "Generation not found")
+
+
+def invalid_params(title: str) -> Response:
+    return error_response(422, "invalid_params", title)
+
+
+def format_sse(event: str, data: Any) -> bytes:
+    """One SSE message: ``event: <name>\\ndata: <json>\\n\\n``."""
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return f"event: {event}\ndata: {payload}\n\n".encode()
+
+
+KEEPALIVE = b": keep-alive\n\n"
+
+
+def _sim(request: Request) -> QueueSimulator:
+    """The app's simulator, advanced to the current time (every request does this)."""
+    sim: QueueSimulator = request.app.state.sim
+    sim.advance()
+    return sim
+
+
+# ---------------------------------------------------------------------------- handlers
+
+
+async def list_queue(request: Request) -> Response:
+    sim = _sim(request)
+    filters: dict[str, str | None] = {}
+    for name in LIST_FILTERS:
+        value = request.query_params.get(name)
+        filters[name] = value if value else None
+    if filters["media_type"] is not None and filters["media_type"] not in MEDIA_TYPES:
+        return invalid_params(f"Invalid media_type: must be one of {', '.join(MEDIA_TYPES)}")
+    if filters["status"] is not None and filters["status"] not in STATUSES:
+        return invalid_params(f"Invalid status: must be one of {', '.join(STATUSES)}")
+    rows = sim.list(**filters)
+    return HubJSONResponse({"count": len(rows), "generations": rows})
+
+
+async def get_generation(request: Request) -> Response:
+    row = _sim(request).get(request.path_params["generation_id"])
+    return not_found() if row is None else HubJSONResponse(row)
+
+
+async def cancel_generation(request: Request) -> Response:
+    generation_id = request.path_params["generation_id"]
+    if not _sim(request).cancel(generation_id):
+        return not_found()
+    return HubJSONResponse({"status": "success", "generation_id": generation_id})
+
+
+async def enqueue(request: Request) -> Response:
+    sim = _sim(request)
+    try:
+        body = json.loads(await request.body() or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return invalid_params("Request body must be valid JSON")
+    try:
+        rows = sim.enqueue(body)
+    except ValueError as exc:
+        return invalid_params(str(exc))
+    generations = [{"generation_id": r["generation_id"], "status": r["status"]} for r in rows]
+    return HubJSONResponse({"generations": generations})
+
+
+async def stream_events(request: Request) -> Response:
+    state = request.app.state
+    sim = _sim(request)
+    queue = sim.subscribe()
+    stream = _event_stream(
+        sim,
+        queue,
+        stop=state.stop_event,
+        keepalive=state.keepalive,
+        tick=state.tick,
+        rng=random.Random(state.seed * 31 + state.stream_count),
+        other_rate=state.other_event_rate,
+    )
+    state.stream_count += 1
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+
+async def _event_stream(
+    sim: QueueSimulator,
+    queue: asyncio.Queue[dict[str, Any]],
+    *,
+    stop: threading.Event,
+    keepalive: float,
+    tick: float,
+    rng: random.Random,
+    other_rate: float,
+) -> AsyncIterator[bytes]:
+    """Completion events as SSE; drives the simulation so events flow without polling."""
+    loop = asyncio.get_running_loop()
+    next_keepalive = loop.time() + keepalive
+    try:
+        while not stop.is_set():
+            sim.advance()
+            chunk = bytearray()  # one write per tick, however many events it holds
+            while True:
+                try:
+                    event = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                chunk += format_sse(COMPLETED_EVENT, event)
+                if rng.random() < other_rate:
+                    # Unrelated traffic on the same stream; clients must ignore it.
+                    chunk += format_sse(OTHER_EVENT, _other_event(rng))
+            now = loop.time()
+            if now >= next_keepalive:
+                chunk += KEEPALIVE
+                next_keepalive = now + keepalive
+            if chunk:
+                yield bytes(chunk)
+            await asyncio.sleep(max(0.0, min(tick, next_keepalive - now)))
+    finally:
+        sim.unsubscribe(queue)
+
+
+def _other_event(rng: random.Random) -> dict[str, Any]:
+    namespace, repo = rng.choice(
+        [("ox", "product-shots"), ("acme-studio", "storyboards"), ("lumen", "training-data")]
+    )
+    revision = f"{rng.getrandbits(64):016x}"
+    return {"namespace": namespace, "repo": repo, "branch": "main", "revision": revision}
+
+
+# ---------------------------------------------------------------------------- app
+
+
+def create_app(
+    sim: QueueSimulator | None = None,
+    *,
+    seed: int = 7,
+    clock: Callable[[], float] | None = None,
+    events: bool = True,
+    keepalive: float = 15.0,
+    tick: float = 0.25,
+    other_event_rate: float = 0.03,
+    middleware: Sequence[Middleware] = (),
+) -> Starlette:
+    """The demo hub as a Starlette app; the simulator is ``app.state.sim``.
+
+    ``middleware`` is handed to Starlette untouched (outermost first), e.g. a
+    fault-injection layer.  ``tick`` is how often an open event stream advances the
+    simulation; ``other_event_rate`` is the chance of an unrelated event after each
+    completion event.
+    """
+    if sim is None:
+        sim = QueueSimulator(seed, clock or time.time)
+    routes = [
+        Route("/api/ai/queue", list_queue, methods=["GET"]),
+        Route("/api/ai/queue", enqueue, methods=["POST"]),
+        Route("/api/ai/queue/{generation_id}", get_generation, methods=["GET"]),
+        Route("/api/ai/queue/{generation_id}", cancel_generation, methods=["DELETE"]),
+    ]
+    if events:
+        routes.append(Route("/api/events", stream_events, methods=["GET"]))
+    app = Starlette(routes=routes, middleware=list(middleware))
+    app.state.sim = sim
+    app.state.seed = sim.seed
+    app.state.events_enabled = events
+    app.state.keepalive = float(keepalive)
+    app.state.tick = float(tick)
+    app.state.other_event_rate = float(other_event_rate)
+    app.state.stop_event = threading.Event()
+    app.state.stream_count = 0
+    return app
+
+
+# ---------------------------------------------------------------------------- serving
+
+
+class _ThreadedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the main thread."""
+
+    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+        pass
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:  # uvicorn >= 0.29
+        yield
+
+
+class DemoServer:
+    """Runs the demo hub on loopback in a background thread.
+
+    >>> with DemoServer(seed=7) as server:
+    ...     httpx.get(f"{server.url}/api/ai/queue")
+
+    ``port=0`` picks a free port.  Extra keyword arguments go to :func:`create_app`.
+    """
+
+    def __init__(
+        self,
+        app: Starlette | None = None,
+        *,
+        sim: QueueSimulator | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 7,
+        clock: Callable[[], float] | None = None,
+        log_level: str = "warning",
+        startup_timeout: float = 10.0,
+        **app_kwargs: Any,
+    ) -> None:
+        self.app = app or create_app(sim, seed=seed, clock=clock, **app_kwargs)
+        self.host = host
+        self.port = port
+        self.log_level = log_level
+        self.startup_timeout = startup_timeout
+        self._server: _ThreadedServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def sim(self) -> QueueSimulator:
+        return self.app.state.sim
+
+    @sim.setter
+    def sim(self, sim: QueueSimulator) -> None:
+        """Swap the simulator behind a running server (new requests use the new one)."""
+        self.app.state.sim = sim
+        self.app.state.seed = sim.seed
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The simulator's clock (a ``FakeClock`` in tests)."""
+        return self.sim.clock
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> DemoServer:
+        if self._thread is not None:
+            return self
+        self.app.state.stop_event.clear()
+        config = uvicorn.Config(
+            self.app,
+            host=self.host,
+            port=self.port,
+            log_level=self.log_level,
+            lifespan="off",
+            ws="none",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        server = _ThreadedServer(config)
+        thread = threading.Thread(target=server.run, name="queue-tui-demo-hub", daemon=True)
+        self._server, self._thread = server, thread
+        thread.start()
+        deadline = time.monotonic() + self.startup_timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"demo hub failed to start on {self.host}:{self.port}")
+            time.sleep(0.01)
+        self.port = server.servers[0].sockets[0].getsockname()[1]
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.app.state.stop_event.set()  # ends open event streams promptly
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive() and self._server is not None:
+                self._server.force_exit = True
+                self._thread.join(timeout)
+        self._server = self._thread = None
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_server(
+    host: str = "127.0.0.1", port: int = 8787, seed: int = 7, events: bool = True
+) -> None:
+    """Serve the demo hub until interrupted (``queue-tui demo-server``)."""
+    app = create_app(seed=seed, events=events)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        lifespan="off",
+        ws="none",
+        timeout_graceful_shutdown=1,
+    )
