@@ -60,6 +60,14 @@ KNOWN_FIELDS = frozenset(
 )
 
 
+def _in_range(seconds: float) -> float:
+    # Anything outside 1900..5138 is garbage; durations computed from it would
+    # overflow the formatters.
+    if not -2.2e9 <= seconds <= 1e11:
+        raise ValueError("timestamp out of range")
+    return seconds
+
+
 def _to_timestamp(value: Any) -> float | None:
     """Unix seconds from an int, float, numeric string or ISO 8601 string."""
     if value is None or value == "":
@@ -67,10 +75,16 @@ def _to_timestamp(value: Any) -> float | None:
     if isinstance(value, bool):
         raise ValueError("timestamp must be a number, not a boolean")
     if isinstance(value, int | float):
-        if not math.isfinite(value):
+        try:
+            seconds = float(value)
+        except OverflowError:
+            raise ValueError("timestamp out of range") from None
+        if not math.isfinite(seconds):
             raise ValueError("timestamp must be finite")
         # Milliseconds sneak in from some APIs; no render was enqueued after year 5000.
-        return float(value) / 1000.0 if value > 1e11 else float(value)
+        if seconds > 1e11:
+            seconds /= 1000.0
+        return _in_range(seconds)
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -81,7 +95,11 @@ def _to_timestamp(value: Any) -> float | None:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError as exc:
             raise ValueError(f"not a timestamp: {text[:40]!r}") from exc
-        return parsed.timestamp()
+        try:
+            seconds = parsed.timestamp()
+        except (OverflowError, OSError, ValueError) as exc:
+            raise ValueError("timestamp out of range") from exc
+        return _in_range(seconds)
     raise ValueError(f"timestamp of type {type(value).__name__}")
 
 
