@@ -41,6 +41,7 @@ from queue_tui.api.models import (
 from queue_tui.config import Settings
 from queue_tui.core.filters import QueueFilters
 from queue_tui.core.sanitize import clean
+from queue_tui.logsetup import add_secret, redact
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - now)
 
 
-def _excerpt(body: bytes) -> str:
-    text = body[:2000].decode("utf-8", "replace")
+def _excerpt(body: bytes, secret: str | None = None) -> str:
+    # Redacted before it is clipped, so not even a prefix of the token survives a hub
+    # that echoes request headers into its error pages.
+    text = redact(body[:2000].decode("utf-8", "replace"), [secret])
     try:
         data = json.loads(text)
     except ValueError:
@@ -96,6 +99,7 @@ def _excerpt(body: bytes) -> str:
             text = err
         elif isinstance(data.get("message"), str):
             text = data["message"]
+        text = redact(text, [secret])
     elif "<html" in text.lower() or "<!doctype" in text.lower():
         return "HTML error page"
     return clean(text, max_len=120)
@@ -112,6 +116,7 @@ class QueueClient:
     ) -> None:
         self.settings = settings
         headers = {"User-Agent": f"queue-tui/{__version__}", "Accept": "application/json"}
+        add_secret(settings.token)
         if settings.token and not settings.token_is_insecure:
             headers["Authorization"] = f"Bearer {settings.token}"
         self._http = httpx.AsyncClient(
@@ -150,25 +155,32 @@ class QueueClient:
         self._check_insecure()
         cap = self.settings.max_body_bytes
         started = time.perf_counter()
+        # httpx times each connect/read on its own (a hub trickling bytes never trips
+        # them) and not at all over an in-process ASGI transport: one overall deadline.
+        deadline = self.settings.timeout + self.settings.connect_timeout
         try:
-            async with self._http.stream(method, path, params=params, json=json_body) as resp:
+            async with (
+                asyncio.timeout(deadline),
+                self._http.stream(method, path, params=params, json=json_body) as resp,
+            ):
                 declared = resp.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > cap:
                     raise BadPayloadError(
-                        f"response of {int(declared) // 1_000_000} MB is over the "
-                        f"{cap // 1_000_000} MB cap; refused"
+                        f"response of {_size(int(declared))} is over the {_size(cap)} cap; refused"
                     )
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in resp.aiter_bytes():
                     size += len(chunk)
                     if size > cap:
-                        raise BadPayloadError(
-                            f"response is over the {cap // 1_000_000} MB cap; refused"
-                        )
+                        raise BadPayloadError(f"response is over the {_size(cap)} cap; refused")
                     chunks.append(chunk)
                 body = b"".join(chunks)
                 status, headers = resp.status_code, resp.headers
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"no complete answer from {self.settings.display_host} within {deadline:.0f}s"
+            ) from None
         except httpx.TimeoutException as exc:
             kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
             raise RequestTimeoutError(
@@ -186,6 +198,14 @@ class QueueClient:
             raise UnreachableError(
                 f"cannot talk to {self.settings.display_host} ({type(exc).__name__})"
             ) from None
+        except httpx.DecodingError:
+            raise BadPayloadError(
+                "the hub's response could not be decoded (bad content encoding)"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise UnreachableError(
+                f"request to {self.settings.display_host} failed ({type(exc).__name__})"
+            ) from None
         log.debug(
             "%s %s params=%s -> %s (%d bytes, %.0f ms)",
             method,
@@ -200,7 +220,7 @@ class QueueClient:
     def _raise_for_status(self, status: int, headers: httpx.Headers, body: bytes) -> None:
         if status < 400:
             return
-        detail = _excerpt(body)
+        detail = _excerpt(body, self.settings.token)
         suffix = f": {detail}" if detail else ""
         if status in (401, 403):
             what = "unauthorised (401)" if status == 401 else "forbidden (403)"
@@ -288,6 +308,14 @@ class QueueClient:
         return [
             str(r["generation_id"]) for r in rows if isinstance(r, dict) and r.get("generation_id")
         ]
+
+
+def _size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.0f} MB"
+    if n >= 1_000:
+        return f"{n / 1_000:.0f} kB"
+    return f"{n} bytes"
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:
