@@ -25,6 +25,7 @@ from queue_tui.config import Settings, config_path, resolve_settings
 from queue_tui.connect import build_client
 from queue_tui.core.sanitize import clean
 from queue_tui.core.timefmt import fmt_duration
+from queue_tui.logsetup import add_secret, setup_logging
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -71,17 +72,55 @@ def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--repo", help="Only this target repo (server-side)."),
         click.option("--folder", help="Only this target folder (server-side)."),
+        click.option(
+            "--record",
+            type=click.Path(dir_okay=False, writable=True),
+            help="Append every exchange with the hub to FILE (JSON lines, never the token).",
+        ),
+        click.option(
+            "--replay",
+            type=click.Path(exists=True, dir_okay=False, readable=True),
+            help="Answer from a recording made with --record instead of a hub.",
+        ),
+        click.option(
+            "--speed",
+            type=click.FloatRange(min=0),
+            help="With --replay: pace by the recorded times, X times as fast; 0 = "
+            "no pacing [default: 1].",
+        ),
+        click.option(
+            "--log",
+            "log_file",
+            type=click.Path(dir_okay=False, writable=True),
+            help="Append a debug log to FILE (tokens redacted).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
+def _with_group_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Options given before the command (`queue-tui --demo list`) count too."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is None or root is ctx:
+        return kwargs
+    merged = dict(kwargs)
+    for key, value in root.params.items():
+        if merged.get(key) in (None, False) and value not in (None, False):
+            merged[key] = value
+    return merged
+
+
 def _settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
+    kwargs = _with_group_options(kwargs)
+    if kwargs.get("log_file"):
+        setup_logging(kwargs["log_file"], secrets=[kwargs.get("token")])
     filters = {
         k: kwargs.get(k) for k in ("namespace", "model", "media_type", "status", "repo", "folder")
     }
-    return resolve_settings(
+    settings = resolve_settings(
         host=kwargs.get("host"),
         token=kwargs.get("token"),
         timeout=kwargs.get("timeout"),
@@ -90,6 +129,15 @@ def _settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
         demo=bool(kwargs.get("demo")),
         **extra,
     )
+    add_secret(settings.token)
+    settings.record = kwargs.get("record")
+    if kwargs.get("replay"):
+        # A recording answers; no token is needed, so none is sent anywhere.
+        settings.replay = kwargs["replay"]
+        settings.token, settings.token_source = None, "none (replay)"
+    if kwargs.get("speed") is not None:
+        settings.replay_speed = kwargs["speed"]
+    return settings
 
 
 def _fail(error: QueueError) -> None:
@@ -219,11 +267,19 @@ def list_command(as_json: bool, jsonl: bool, **kwargs: Any) -> None:
 @click.option("--port", type=int, default=8787, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--no-events", is_flag=True, help="Serve no /api/events stream (404).")
-def demo_server(host: str, port: int, seed: int, no_events: bool) -> None:
+@click.option(
+    "--chaos",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    metavar="RATE",
+    help="Inject a fault (errors, stalls, garbage, hostile rows) into this fraction of "
+    "queue list requests, e.g. 0.2.",
+)
+def demo_server(host: str, port: int, seed: int, no_events: bool, chaos: float) -> None:
     """Serve the simulated demo hub over HTTP for other clients."""
     from queue_tui.demo.server import run_server
 
     click.echo(
         f"demo hub on http://{host}:{port}  (queue-tui --host http://{host}:{port})", err=True
     )
-    run_server(host=host, port=port, seed=seed, events=not no_events)
+    run_server(host=host, port=port, seed=seed, events=not no_events, chaos=chaos)

@@ -109,6 +109,11 @@ class Settings:
     linger: float = DEFAULT_LINGER
     max_body_bytes: int = DEFAULT_MAX_BODY
     demo: bool = False
+    #: Append every exchange to this JSON-lines file (`--record`).
+    record: str | None = None
+    #: Answer from this recording instead of a hub (`--replay`), paced at `replay_speed`.
+    replay: str | None = None
+    replay_speed: float = 1.0
 
     def __post_init__(self) -> None:
         self.host = self.host.rstrip("/")
@@ -117,6 +122,8 @@ class Settings:
     @property
     def display_host(self) -> str:
         """The host as shown to the user: never credentials in the URL."""
+        if self.replay:
+            return f"replay of {Path(self.replay).name}"
         if self.demo:
             return "demo hub"
         parts = urlsplit(self.host)

@@ -1,4 +1,5 @@
-"""Build the client for a Settings: the network, or the embedded demo hub in-process."""
+"""Build the client for a Settings: the network, the embedded demo hub in-process, or a
+recording; optionally recording every exchange on the way."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 import httpx
 
 from queue_tui.api.client import QueueClient
+from queue_tui.api.recording import RecordingTransport, ReplayTransport
 from queue_tui.config import Settings
 
 
@@ -29,7 +31,18 @@ def build_client(
     seed: int = 7,
     clock: Callable[[], float] | None = None,
     chaos: float = 0.0,
+    record: str | None = None,
+    replay: str | None = None,
+    speed: float | None = None,
 ) -> QueueClient:
-    if transport is None and settings.demo:
+    """`record`/`replay`/`speed` default to the Settings' (`--record`, `--replay`,
+    `--speed`), so every caller that builds its client here honours those flags."""
+    replay = replay if replay is not None else settings.replay
+    record = record if record is not None else settings.record
+    if replay:
+        transport = ReplayTransport(replay, speed=settings.replay_speed if speed is None else speed)
+    elif transport is None and settings.demo:
         transport = demo_transport(seed=seed, clock=clock, chaos=chaos)
+    if record:
+        transport = RecordingTransport(transport or httpx.AsyncHTTPTransport(), record)
     return QueueClient(settings, transport=transport)
