@@ -208,16 +208,22 @@ def create_app(
     tick: float = 0.25,
     other_event_rate: float = 0.03,
     middleware: Sequence[Middleware] = (),
+    chaos: float = 0.0,
 ) -> Starlette:
     """The demo hub as a Starlette app; the simulator is ``app.state.sim``.
 
     ``middleware`` is handed to Starlette untouched (outermost first), e.g. a
     fault-injection layer.  ``tick`` is how often an open event stream advances the
     simulation; ``other_event_rate`` is the chance of an unrelated event after each
-    completion event.
+    completion event.  ``chaos`` > 0 injects faults into that fraction of queue list
+    requests (see :mod:`queue_tui.demo.chaos`).
     """
     if sim is None:
         sim = QueueSimulator(seed, clock or time.time)
+    if chaos > 0:
+        from queue_tui.demo.chaos import ChaosMiddleware
+
+        middleware = [Middleware(ChaosMiddleware, rate=chaos, seed=sim.seed), *middleware]
     routes = [
         Route("/api/ai/queue", list_queue, methods=["GET"]),
         Route("/api/ai/queue", enqueue, methods=["POST"]),
@@ -347,10 +353,14 @@ class DemoServer:
 
 
 def run_server(
-    host: str = "127.0.0.1", port: int = 8787, seed: int = 7, events: bool = True
+    host: str = "127.0.0.1",
+    port: int = 8787,
+    seed: int = 7,
+    events: bool = True,
+    chaos: float = 0.0,
 ) -> None:
     """Serve the demo hub until interrupted (``queue-tui demo-server``)."""
-    app = create_app(seed=seed, events=events)
+    app = create_app(seed=seed, events=events, chaos=chaos)
     uvicorn.run(
         app,
         host=host,
