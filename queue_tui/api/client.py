@@ -319,13 +319,28 @@ def _size(n: int) -> str:
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:
-    text = str(exc).lower()
+    # httpx often says only "All connection attempts failed"; the OS error that says
+    # why sits further down the cause chain.
+    seen: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(seen) < 8:
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(isinstance(e, ConnectionRefusedError) for e in seen):
+        return "connection refused"
+    if any(isinstance(e, ConnectionResetError) for e in seen):
+        return "connection reset"
+    text = " ".join(str(e) for e in seen).lower()
     if "name or service not known" in text or "nodename" in text or "getaddrinfo" in text:
         return "host name not found"
+    if "name resolution" in text:
+        return "host name lookup failed"
     if "refused" in text:
         return "connection refused"
     if "reset" in text:
         return "connection reset"
+    if "unreachable" in text:
+        return "network unreachable"
     return "connection failed"
 
 
