@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -346,3 +347,122 @@ async def test_async_callback_is_awaited() -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+# -- the fault table, through the real client ----------------------------------------------
+
+HTTP_DATE_IN_30S = "__date__"
+
+
+def _respond(spec: Any) -> Callable[[httpx.Request], httpx.Response]:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if isinstance(spec, Exception):
+            raise spec
+        status, kwargs = spec[0], dict(spec[1])
+        headers = dict(kwargs.pop("headers", {}))
+        if headers.get("Retry-After") == HTTP_DATE_IN_30S:
+            headers["Retry-After"] = email.utils.formatdate(time.time() + 30, usegmt=True)
+        return httpx.Response(status, headers=headers, **kwargs)
+
+    return handler
+
+
+GOOD_ROW = {"generation_id": "ok", "status": "queued", "enqueued_at": 1_764_000_000}
+
+FAULT_TABLE = [
+    # (response, error kind or None for a snapshot, message part, delay rule)
+    pytest.param(
+        httpx.ConnectError("[Errno 111] Connection refused"),
+        "unreachable",
+        "connection refused",
+        "backoff",
+        id="refused",
+    ),
+    pytest.param(
+        httpx.ConnectError("[Errno -2] Name or service not known"),
+        "unreachable",
+        "host name not found",
+        "backoff",
+        id="dns",
+    ),
+    pytest.param(
+        httpx.ConnectTimeout("t"), "timeout", "connect timeout", "backoff", id="connect-timeout"
+    ),
+    pytest.param(httpx.ReadTimeout("t"), "timeout", "read timeout", "backoff", id="read-timeout"),
+    pytest.param(
+        (500, {"html": "<html>oops</html>"}),
+        "server",
+        "hub error 500: HTML error page",
+        "backoff",
+        id="500-html",
+    ),
+    pytest.param((503, {"text": "down"}), "server", "hub error 503: down", "backoff", id="503"),
+    pytest.param(
+        (429, {"headers": {"Retry-After": "30"}}),
+        "rate_limited",
+        "retry after 30s",
+        "retry-after",
+        id="429-seconds",
+    ),
+    pytest.param(
+        (429, {"headers": {"Retry-After": HTTP_DATE_IN_30S}}),
+        "rate_limited",
+        "rate limited",
+        "retry-after",
+        id="429-date",
+    ),
+    pytest.param((401, {}), "auth", "unauthorised (401)", "auth", id="401"),
+    pytest.param((403, {}), "auth", "forbidden (403)", "auth", id="403"),
+    pytest.param((404, {}), "not_found", "no queue endpoint (404)", "backoff", id="404"),
+    pytest.param((200, {"text": "<html>"}), "bad_payload", "not JSON", "backoff", id="not-json"),
+    pytest.param(
+        (200, {"json": {"items": []}}),
+        "bad_payload",
+        "unexpected response shape",
+        "backoff",
+        id="wrong-shape",
+    ),
+    pytest.param(
+        (200, {"content": b" " * 5000}),
+        "bad_payload",
+        "over the 4 kB cap",
+        "backoff",
+        id="over-cap",
+    ),
+    pytest.param(
+        (200, {"json": {"count": 3, "generations": [GOOD_ROW, {"x": 1}, 7]}}),
+        None,
+        "",
+        "interval",
+        id="malformed-rows",
+    ),
+]
+
+
+@pytest.mark.parametrize(("response", "kind", "message", "delay_rule"), FAULT_TABLE)
+async def test_fault_table(response: Any, kind: str | None, message: str, delay_rule: str) -> None:
+    settings = Settings(host="https://hub.test", token="t0k3n-for-the-table", max_body_bytes=4000)
+    transport = httpx.MockTransport(_respond(response))
+    async with QueueClient(settings, transport=transport) as client:
+        poller = Poller(client, interval=2.0, backoff_cap=60.0, rng=MaxRng())
+        outcomes = [await poller.poll_once() for _ in range(3)]
+    if kind is None:
+        assert all(isinstance(o, Snapshot) for o in outcomes)
+        assert [g.generation_id for g in outcomes[0].rows] == ["ok"]  # type: ignore[union-attr]
+        assert outcomes[0].dropped == 2  # type: ignore[union-attr]
+        assert poller.next_delay(None) == 2.0
+        return
+    assert all(isinstance(o, PollFailed) for o in outcomes)
+    failed = [o for o in outcomes if isinstance(o, PollFailed)]
+    assert {f.error.kind for f in failed} == {kind}
+    assert message in failed[0].error.message
+    assert "t0k3n" not in failed[0].error.message
+    delays = [f.delay for f in failed]
+    if delay_rule == "backoff":
+        assert delays == [4.0, 8.0, 16.0]
+    elif delay_rule == "auth":
+        assert delays == [AUTH_RETRY_DELAY] * 3
+    else:
+        retry_after = failed[0].error.retry_after  # type: ignore[attr-defined]
+        assert retry_after is not None and 25 <= retry_after <= 30
+        assert all(d >= retry_after for d in delays)
