@@ -25,7 +25,7 @@ from queue_tui.config import Settings, config_path, resolve_settings
 from queue_tui.connect import build_client
 from queue_tui.core.sanitize import clean
 from queue_tui.core.timefmt import fmt_duration
-from queue_tui.logsetup import add_secret, setup_logging
+from queue_tui.logsetup import setup_logging
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -116,7 +116,8 @@ def _with_group_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 def _settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
     kwargs = _with_group_options(kwargs)
     if kwargs.get("log_file"):
-        setup_logging(kwargs["log_file"], secrets=[kwargs.get("token")])
+        # The configured token is redacted from the log once the client is built.
+        setup_logging(kwargs["log_file"])
     filters = {
         k: kwargs.get(k) for k in ("namespace", "model", "media_type", "status", "repo", "folder")
     }
@@ -129,7 +130,6 @@ def _settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
         demo=bool(kwargs.get("demo")),
         **extra,
     )
-    add_secret(settings.token)
     settings.record = kwargs.get("record")
     if kwargs.get("replay"):
         # A recording answers; no token is needed, so none is sent anywhere.
