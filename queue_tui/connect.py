@@ -15,13 +15,15 @@ from queue_tui.config import Settings
 def demo_transport(
     *, seed: int = 7, clock: Callable[[], float] | None = None, chaos: float = 0.0
 ) -> httpx.AsyncBaseTransport:
-    """The demo hub as an in-process ASGI transport: no port, no setup."""
+    """The demo hub as an in-process ASGI transport: no port, no setup. It streams, so
+    the hub's endless `GET /api/events` works in-process too."""
+    from queue_tui.api.asgi_stream import StreamingASGITransport
     from queue_tui.demo.server import create_app
 
     kwargs: dict = {"seed": seed, "clock": clock}
     if chaos:
         kwargs["chaos"] = chaos
-    return httpx.ASGITransport(app=create_app(**kwargs))
+    return StreamingASGITransport(create_app(**kwargs))
 
 
 def build_client(
