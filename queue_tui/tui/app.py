@@ -1,0 +1,424 @@
+"""The live dashboard: `queue-tui` with no subcommand, or `queue-tui --demo`.
+
+One long-lived worker runs `Poller.run`; each outcome is posted to the UI as a message
+(`PollSucceeded` / `PollErrored`). The table is updated by a keyed diff
+(`GenerationsTable.apply_rows`), so the user's place survives every poll. A failed poll
+never ends the app: the error is shown, the last good rows stay (marked stale), and the
+poller backs off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import webbrowser
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.widgets import DataTable, Footer
+
+from queue_tui.api.client import QueueClient
+from queue_tui.api.errors import QueueError
+from queue_tui.api.models import Generation
+from queue_tui.config import Settings
+from queue_tui.core.filters import SERVER_FILTERS, QueueFilters
+from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
+from queue_tui.core.sanitize import clean, safe_url
+from queue_tui.tui.messages import FiltersChanged, PollErrored, PollSucceeded
+from queue_tui.tui.safe_text import toast_text
+from queue_tui.tui.screens.detail import DetailScreen
+from queue_tui.tui.screens.help import HelpScreen
+from queue_tui.tui.widgets.detail_pane import DetailPane
+from queue_tui.tui.widgets.filter_bar import FilterBar
+from queue_tui.tui.widgets.generations_table import GenerationsTable
+from queue_tui.tui.widgets.status_bar import StatusBar, StatusState
+
+log = logging.getLogger(__name__)
+
+#: Seconds before the poll loop restarts after an unexpected (non-hub) exception.
+CRASH_RETRY = 5.0
+
+
+class QueueApp(App[None]):
+    """The dashboard. Attributes for tests and benchmarks:
+
+    - `table` (GenerationsTable), `detail` (DetailPane), `filter_bar`, `status_bar`
+    - `poller` (Poller: `.requests`, `.paused`, `.filters`), `client` (QueueClient)
+    - `filters` (QueueFilters in effect), `page_rows` (last good page), `polls`
+      (pages applied), `failures` (failed polls seen), `last_error`
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "queue-tui"
+    AUTO_FOCUS = "GenerationsTable"
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-medium"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (32, "-tall")]
+
+    BINDINGS: ClassVar = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("r", "refresh", "Refresh"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, priority=True),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("slash", "focus_search", "Search"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False),
+        Binding("enter", "open_detail", "Detail", show=False),
+        Binding("c", "copy", "Copy"),
+        Binding("o", "open_url", "Open", show=False),
+        Binding("d", "toggle_detail", "Pane", show=False),
+        Binding("f", "toggle_filters", "Filters", show=False),
+        Binding("ctrl+l", "clear_filters", "Clear filters", show=False, priority=True),
+        Binding("escape", "focus_table", "Table", show=False),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: QueueClient | None = None,
+        clock: Callable[[], float] = time.time,
+        seed: int = 7,
+        chaos: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock = clock
+        self._monotonic = monotonic
+        if client is None:
+            from queue_tui.connect import build_client
+
+            client = build_client(settings, seed=seed, clock=clock, chaos=chaos)
+        self.client = client
+        self.filters: QueueFilters = settings.filters
+        self.poller = Poller(
+            client, settings.filters, interval=settings.interval, monotonic=monotonic
+        )
+        self.page_rows: list[Generation] = []
+        self.dropped = 0
+        self.latency: float | None = None
+        self.last_ok_at: float | None = None
+        self.last_error: str | None = None
+        self.failure: PollFailed | None = None
+        self.polls = 0
+        self.failures = 0
+        self._detail_screen: DetailScreen | None = None
+        self.table = GenerationsTable(clock=clock, id="table")
+        self.detail = DetailPane(clock=clock, id="detail")
+        self.filter_bar = FilterBar(settings.filters, id="filter-bar")
+        self.status_bar = StatusBar(id="status-bar")
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self.filter_bar
+        with Container(id="body"):
+            yield self.table
+            yield self.detail
+        yield self.status_bar
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if self.settings.theme:
+            if self.settings.theme in self.available_themes:
+                self.theme = self.settings.theme
+            else:
+                self.notify(
+                    f"unknown theme {clean(self.settings.theme, max_len=40)}; try ctrl+p, Theme",
+                    severity="warning",
+                    markup=False,
+                )
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._update_status()
+        self.set_interval(1.0, self._tick)
+        self._poll_loop()
+
+    async def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "poller")
+        with contextlib.suppress(Exception):
+            await self.client.aclose()
+
+    # -- polling -----------------------------------------------------------------------
+
+    @work(exclusive=True, group="poller", exit_on_error=False)
+    async def _poll_loop(self) -> None:
+        """The only place requests are made: one at a time, for the app's lifetime."""
+        while True:
+            try:
+                await self.poller.run(self._post_outcome)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug in a layer below must not end the dashboard
+                log.exception("poll loop crashed; restarting")
+                failure = PollFailed(
+                    error=QueueError(f"internal error while polling ({type(exc).__name__})"),
+                    attempt=self.poller.failures + 1,
+                    delay=CRASH_RETRY,
+                    next_try_at=self._monotonic() + CRASH_RETRY,
+                )
+                self.post_message(PollErrored(failure))
+                await asyncio.sleep(CRASH_RETRY)
+
+    def _post_outcome(self, outcome: PollOutcome) -> None:
+        if isinstance(outcome, Snapshot):
+            self.post_message(PollSucceeded(outcome))
+        else:
+            self.post_message(PollErrored(outcome))
+
+    def on_poll_succeeded(self, message: PollSucceeded) -> None:
+        snapshot = message.snapshot
+        if snapshot.result.filters.server_key() != self.filters.server_key():
+            return  # an answer to filters the user has since changed
+        was_failing = self.failure is not None
+        self.page_rows = list(snapshot.rows)
+        self.dropped = snapshot.dropped
+        self.latency = snapshot.result.latency
+        self.last_ok_at = self.clock()
+        self.failure = None
+        self.last_error = None
+        self.polls += 1
+        self.table.remove_class("-stale")
+        self.filter_bar.learn_models({g.model_name for g in self.page_rows})
+        self.render_rows()
+        if was_failing:
+            self.notify("Connected again", severity="information", timeout=3)
+
+    def on_poll_errored(self, message: PollErrored) -> None:
+        failure = message.failure
+        first = self.failure is None
+        self.failure = failure
+        self.failures += 1
+        self.last_error = clean(failure.error.message, max_len=300)
+        if self.page_rows:
+            self.table.add_class("-stale")
+        self._update_status()
+        if first:
+            self.notify(
+                toast_text(self.last_error),
+                title="Poll failed",
+                severity="error",
+                markup=False,
+                timeout=6,
+            )
+
+    def current_rows(self) -> list[Generation]:
+        """Every row known right now, before client-side filtering.
+
+        The last good page; a tracker can later add finished rows that linger.
+        """
+        return self.page_rows
+
+    def render_rows(self) -> None:
+        """Apply the client-side filters and diff the result into the table."""
+        now = self.clock()
+        filters = self.filters
+        rows: Iterable[Generation] = self.current_rows()
+        if filters.active():
+            rows = [g for g in rows if filters.matches(g)]
+        self.table.apply_rows(rows, now)
+        self._update_detail(now)
+        self._update_status()
+
+    # -- periodic ----------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        now = self.clock()
+        self.table.tick(now)
+        self._update_detail(now)
+        self._update_status()
+
+    def _status_state(self) -> StatusState:
+        rows = self.current_rows()
+        retry_in = None
+        if self.failure is not None:
+            retry_in = max(0.0, self.failure.next_try_at - self._monotonic())
+        return StatusState(
+            host=self.settings.display_host,
+            paused=self.poller.paused,
+            error=self.last_error,
+            retry_in=retry_in,
+            since_ok=None if self.last_ok_at is None else max(0.0, self.clock() - self.last_ok_at),
+            interval=self.poller.interval,
+            latency=self.latency,
+            counts=Counter(g.status for g in rows),
+            shown=self.table.row_count,
+            total=len(rows),
+            dropped=self.dropped,
+            filters=self.filters.describe(),
+            polls=self.polls,
+        )
+
+    def _update_status(self) -> None:
+        self.status_bar.set_state(self._status_state())
+
+    def _update_detail(self, now: float | None = None) -> None:
+        now = self.clock() if now is None else now
+        self.detail.show(self.table.selected_generation, now)
+        screen = self._detail_screen
+        if screen is not None and screen.pane.generation is not None:
+            gid = screen.pane.generation.generation_id
+            latest = self.table.generations.get(gid) or next(
+                (g for g in self.current_rows() if g.generation_id == gid), None
+            )
+            screen.pane.show(latest or screen.pane.generation, now)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.table.restyle()
+        self.detail.show(self.detail.generation, force=True)
+
+    # -- events from widgets -----------------------------------------------------------
+
+    def on_filters_changed(self, message: FiltersChanged) -> None:
+        self.filters = message.filters
+        self.poller.set_filters(message.filters)
+        self.render_rows()
+
+    @on(DataTable.RowHighlighted, "#table")
+    def _row_highlighted(self) -> None:
+        self._update_detail()
+
+    @on(DataTable.RowSelected, "#table")
+    def _row_selected(self) -> None:
+        self.action_open_detail()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        if self.poller.paused:
+            self.notify("Polling is paused: press p to resume", timeout=3)
+            return
+        self.poller.refresh_now()
+
+    def action_toggle_pause(self) -> None:
+        self.poller.toggle_pause()
+        self._update_status()
+
+    def action_focus_search(self) -> None:
+        self.filter_bar.focus_search()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    def action_cycle_sort(self) -> None:
+        self.table.action_cycle_sort()
+
+    def action_reverse_sort(self) -> None:
+        self.table.action_reverse_sort()
+
+    def action_toggle_detail(self) -> None:
+        self.detail.toggle_class("-hidden")
+
+    def action_toggle_filters(self) -> None:
+        self.filter_bar.toggle_class("-show-target")
+
+    def action_clear_filters(self) -> None:
+        self.filter_bar.set_filters(QueueFilters())
+        self.notify("Filters cleared", timeout=2)
+
+    def reset_filter(self, name: str) -> None:
+        self.filter_bar.set_filters(self.filters.with_(**{name: None}))
+
+    def action_open_detail(self) -> None:
+        if self._detail_screen is not None:
+            return
+        gen = self.table.selected_generation
+        if gen is None:
+            return
+        screen = DetailScreen(gen, clock=self.clock)
+        self._detail_screen = screen
+
+        def closed(_: None) -> None:
+            self._detail_screen = None
+
+        self.push_screen(screen, closed)
+
+    def _focused_generation(self) -> Generation | None:
+        if self._detail_screen is not None and self._detail_screen.pane.generation is not None:
+            return self._detail_screen.pane.generation
+        return self.table.selected_generation
+
+    def action_copy(self) -> None:
+        gen = self._focused_generation()
+        if gen is None:
+            self.notify("Nothing selected to copy", severity="warning", timeout=3)
+            return
+        if gen.result_url:
+            text, what = clean(gen.result_url), "result URL"
+        else:
+            text, what = clean(gen.generation_id), "id"
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {what}: {text}", markup=False, timeout=4)
+
+    def action_open_url(self) -> None:
+        gen = self._focused_generation()
+        if gen is None or not gen.result_url:
+            self.notify("No result URL to open", severity="warning", timeout=3)
+            return
+        url = safe_url(gen.result_url)
+        if url is None:
+            self.notify(
+                f"Refusing to open a URL that is not plain http(s): "
+                f"{clean(gen.result_url, max_len=80)}",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.notify(f"Opening {url}", markup=False, timeout=3)
+        self._open_in_browser(url)
+
+    @work(thread=True, exit_on_error=False, group="browser")
+    def _open_in_browser(self, url: str) -> None:
+        webbrowser.open(url)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # -- command palette ---------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Refresh now", "Poll the hub at once (r)", self.action_refresh)
+        yield SystemCommand(
+            "Resume polling" if self.poller.paused else "Pause polling",
+            "Stop or restart polling the hub (p)",
+            self.action_toggle_pause,
+        )
+        yield SystemCommand(
+            "Clear all filters", "Reset every filter (ctrl+l)", self.action_clear_filters
+        )
+        for name in (*SERVER_FILTERS, "search"):
+            label = name.replace("_", " ")
+            yield SystemCommand(
+                f"Reset filter: {label}",
+                f"Show every {label}" if name != "search" else "Clear the search text",
+                lambda name=name: self.reset_filter(name),
+            )
+        yield SystemCommand(
+            "Copy result URL or id", "Copy the selected generation's URL (c)", self.action_copy
+        )
+        yield SystemCommand("Open result URL", "Open it in a browser (o)", self.action_open_url)
+        yield SystemCommand("Switch theme", "Pick a colour theme", self.action_change_theme)
+        yield SystemCommand(
+            "Toggle detail pane", "Show or hide the pane (d)", self.action_toggle_detail
+        )
+        yield SystemCommand(
+            "Sort by next column", "Cycle the sort column (s)", self.action_cycle_sort
+        )
+        yield SystemCommand("Help", "Every key (?)", self.action_help)
+        yield from super().get_system_commands(screen)
+
+
+def run_dashboard(settings: Settings, seed: int = 7, chaos: float = 0.0) -> None:
+    """Entry point used by `queue-tui` (cli.py)."""
+    QueueApp(settings, seed=seed, chaos=chaos).run()

@@ -1,0 +1,49 @@
+"""Enter: the selected generation full-screen (long errors, tracebacks, prompts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from queue_tui.api.models import Generation
+from queue_tui.tui.widgets.detail_pane import DetailPane
+
+
+class DetailScreen(Screen[None]):
+    """Follows the same generation live: the app calls `show` on every update."""
+
+    BINDINGS: ClassVar = [
+        Binding("escape,enter", "close", "Back"),
+        Binding("c", "app.copy", "Copy"),
+        Binding("o", "app.open_url", "Open"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    DEFAULT_CSS = """
+    DetailScreen DetailPane {
+        border: round $primary;
+        padding: 0 1;
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, gen: Generation | None, *, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self.pane = DetailPane(clock=clock, id="detail-full")
+        self._initial = gen
+
+    def compose(self) -> ComposeResult:
+        yield self.pane
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.pane.show(self._initial, force=True)
+        self.pane.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
