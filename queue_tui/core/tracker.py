@@ -1,0 +1,622 @@
+"""The lifecycle tracker: every generation seen, keyed by id, and the events between polls.
+
+Headless (no Textual): the dashboard, `queue-tui events` and `queue-tui wait` all feed
+the same `Tracker`, so they can never disagree about what happened.
+
+Polls of the *active* view are the source of truth for what is still in flight. A row
+that leaves the view has finished, but the poll cannot say how: it becomes *pending*
+("vanished") until another source resolves it (the event stream, the terminal
+`status=` queries, or `GET /api/ai/queue/{id}` answering 404); see
+`queue_tui.core.outcomes`. Finished rows linger for `linger` seconds with their final
+status, completion time and result URL or error, then are forgotten; a bounded history
+of finished rows stays behind for the statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from queue_tui.api.models import TERMINAL_STATUSES, Generation, Status, parse_generation
+from queue_tui.core.filters import QueueFilters
+from queue_tui.core.sanitize import clean, first_line, safe_url
+from queue_tui.core.timefmt import fmt_local
+
+#: What a finished row whose outcome nobody could tell carries as its status.
+UNKNOWN_STATUS = "unknown"
+#: Every source an outcome (or a sighting) can come from.
+SOURCES = ("poll", "events", "status-query", "get", "get-404", "cancel")
+#: Depth samples are kept this long (seconds) for the sparkline.
+DEPTH_WINDOW = 1800.0
+_DEPTH_MAX_SAMPLES = 20_000
+
+
+class EventKind(StrEnum):
+    APPEARED = "appeared"
+    STARTED = "started"
+    #: Left the active view; its outcome is not known yet.
+    VANISHED = "vanished"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    #: Finished, outcome unknown (no source could tell).
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_KINDS
+
+    @property
+    def order(self) -> int:
+        """Position in a generation's lifecycle: appeared < started < vanished < final."""
+        return _ORDER[self]
+
+
+FINAL_KINDS = frozenset(
+    {EventKind.SUCCEEDED, EventKind.FAILED, EventKind.CANCELLED, EventKind.UNKNOWN}
+)
+_ORDER = {
+    EventKind.APPEARED: 0,
+    EventKind.STARTED: 1,
+    EventKind.VANISHED: 2,
+    EventKind.SUCCEEDED: 3,
+    EventKind.FAILED: 3,
+    EventKind.CANCELLED: 3,
+    EventKind.UNKNOWN: 3,
+}
+_FINAL_BY_STATUS = {
+    Status.SUCCEEDED.value: EventKind.SUCCEEDED,
+    Status.FAILED.value: EventKind.FAILED,
+    Status.CANCELLED.value: EventKind.CANCELLED,
+    UNKNOWN_STATUS: EventKind.UNKNOWN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleEvent:
+    kind: EventKind
+    generation_id: str
+    #: When it was observed (the tracker's clock, unix seconds).
+    at: float
+    #: The row as known right after the event (final status, result URL or error...).
+    generation: Generation
+    #: "poll" | "events" | "status-query" | "get" | "get-404" | "cancel"
+    source: str = "poll"
+
+    @property
+    def is_final(self) -> bool:
+        return self.kind.is_final
+
+    def to_dict(self) -> dict[str, Any]:
+        gen = self.generation
+        return {
+            "event": self.kind.value,
+            "at": self.at,
+            "time": _iso(self.at),
+            "generation_id": self.generation_id,
+            "model_name": gen.model_name,
+            "media_type": gen.media_type,
+            "status": gen.status,
+            "result_url": gen.result_url,
+            "error": gen.error_message,
+            "source": self.source,
+            "generation": gen.to_api(),
+        }
+
+    def to_json(self) -> str:
+        """One JSON line (ASCII only: hub text cannot smuggle controls into a log)."""
+        return json.dumps(self.to_dict(), ensure_ascii=True, default=str)
+
+    def format_line(self) -> str:
+        """One human line: time, event, id, model, media, then result URL or error."""
+        gen = self.generation
+        parts = [
+            fmt_local(self.at),
+            self.kind.value.ljust(9),
+            clean(self.generation_id, max_len=80),
+            clean(gen.model_name, max_len=40),
+            clean(gen.media_type, max_len=10),
+        ]
+        detail = self.detail()
+        if detail:
+            parts.append(detail)
+        return "  ".join(parts)
+
+    def detail(self) -> str:
+        gen = self.generation
+        kind = self.kind
+        if kind is EventKind.SUCCEEDED:
+            url = gen.result_url
+            return (safe_url(url) or clean(url, max_len=300)) if url else "(no result URL)"
+        if kind is EventKind.FAILED:
+            return f"error: {first_line(gen.error_message, max_len=300) or '(no message)'}"
+        if kind is EventKind.CANCELLED:
+            return "(cancelled here)" if self.source == "cancel" else ""
+        if kind is EventKind.UNKNOWN:
+            return "finished, outcome unknown"
+        if kind is EventKind.VANISHED:
+            return "left the queue, outcome pending"
+        if kind is EventKind.APPEARED:
+            return clean(gen.status, max_len=20)
+        return ""
+
+
+def _iso(ts: float) -> str:
+    try:
+        return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return ""
+
+
+class RowState(StrEnum):
+    ACTIVE = "active"
+    #: Vanished from the active view, outcome not resolved yet.
+    PENDING = "pending"
+    FINISHED = "finished"
+
+
+@dataclass(slots=True)
+class Tracked:
+    """What the tracker knows of one generation."""
+
+    generation: Generation
+    state: RowState
+    first_seen: float
+    last_seen: float
+    #: Listed by the latest poll.
+    in_view: bool = False
+    vanished_at: float | None = None
+    #: When the outcome became known (tracker clock); drives the linger.
+    finished_at: float | None = None
+    outcome_source: str | None = None
+    #: Resolution rounds this row has been through while pending (see outcomes.py).
+    resolve_rounds: int = 0
+    #: Cancelled by this app (DELETE answered 200).
+    cancelled_here: bool = False
+
+    @property
+    def generation_id(self) -> str:
+        return self.generation.generation_id
+
+
+@dataclass(frozen=True, slots=True)
+class DepthSample:
+    """Queue depth at one poll: totals and queued rows per model."""
+
+    at: float
+    queued: int
+    processing: int
+    by_model: Mapping[str, int] = field(default_factory=dict)
+
+
+class Tracker:
+    """Keyed store of generations; turns successive polls into `LifecycleEvent`s.
+
+    All methods take an optional `now` (unix seconds); by default `clock()`.
+    """
+
+    def __init__(
+        self,
+        linger: float = 600.0,
+        history_cap: int = 5000,
+        clock: Callable[[], float] = time.time,
+        *,
+        depth_window: float = DEPTH_WINDOW,
+    ) -> None:
+        self.linger = float(linger)
+        self.history_cap = max(1, int(history_cap))
+        self.clock = clock
+        self.depth_window = float(depth_window)
+        self._rows: dict[str, Tracked] = {}
+        self._history: OrderedDict[str, Generation] = OrderedDict()
+        self._finished_order: OrderedDict[str, None] = OrderedDict()
+        self._dismissed: OrderedDict[str, None] = OrderedDict()
+        self._watched: set[str] = set()
+        self._depth: deque[DepthSample] = deque(maxlen=_DEPTH_MAX_SAMPLES)
+        self._filters_key: tuple[str | None, ...] | None = None
+        #: Tracker time of the first poll: statistics only cover what came after it.
+        self.started_at: float | None = None
+        self.polls = 0
+
+    # -- reading ----------------------------------------------------------------------
+
+    def __contains__(self, generation_id: object) -> bool:
+        return generation_id in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, generation_id: str) -> Tracked | None:
+        return self._rows.get(generation_id)
+
+    def tracked(self) -> Iterator[Tracked]:
+        return iter(list(self._rows.values()))
+
+    def active_rows(self) -> list[Generation]:
+        """Rows still in flight as far as the polls know (pending ones excluded)."""
+        return [t.generation for t in self._rows.values() if t.state is RowState.ACTIVE]
+
+    def rows_for_display(self, now: float | None = None) -> list[Generation]:
+        """Active and pending rows, plus finished ones within the linger (or still listed)."""
+        now = self._now(now)
+        out = []
+        for t in self._rows.values():
+            if t.state is not RowState.FINISHED or t.in_view or self._lingering(t, now):
+                out.append(t.generation)
+        return out
+
+    def pending_ids(self) -> list[str]:
+        """Rows that vanished from the active view and whose outcome is not known yet."""
+        return [gid for gid, t in self._rows.items() if t.state is RowState.PENDING]
+
+    def is_pending(self, generation_id: str) -> bool:
+        t = self._rows.get(generation_id)
+        return t is not None and t.state is RowState.PENDING
+
+    @property
+    def history(self) -> list[Generation]:
+        """Finished rows, oldest outcome first (at most `history_cap`)."""
+        return list(self._history.values())
+
+    @property
+    def depth_history(self) -> list[DepthSample]:
+        return list(self._depth)
+
+    # -- watching ------------------------------------------------------------------------
+
+    def watch(self, generation_id: str) -> None:
+        """Follow this id even before it is listed (and keep it after it finishes)."""
+        self._watched.add(generation_id)
+
+    def unwatch(self, generation_id: str) -> None:
+        self._watched.discard(generation_id)
+
+    @property
+    def watched(self) -> frozenset[str]:
+        return frozenset(self._watched)
+
+    def unseen_watched(self) -> list[str]:
+        """Watched ids no source has reported yet."""
+        return sorted(gid for gid in self._watched if gid not in self._rows)
+
+    # -- polls -----------------------------------------------------------------------
+
+    def observe(
+        self,
+        rows: Iterable[Generation],
+        now: float | None = None,
+        *,
+        filters: QueueFilters | None = None,
+    ) -> list[LifecycleEvent]:
+        """One poll of the view `filters` describes (default: the active view).
+
+        Listed rows appear, start or finish; tracked active rows that are missing
+        vanish (pending resolution). When the server-side filters changed since the
+        last poll, a missing row that the new filters exclude is out of view, not
+        finished: it is forgotten (or, if watched, kept pending without an event).
+        """
+        now = self._now(now)
+        filters = filters or QueueFilters()
+        key = filters.server_key()
+        filters_changed = self._filters_key is not None and key != self._filters_key
+        self._filters_key = key
+        if self.started_at is None:
+            self.started_at = now
+        if filters_changed:
+            self._depth.clear()
+        self.polls += 1
+        events: list[LifecycleEvent] = []
+        seen: set[str] = set()
+        for gen in rows:
+            gid = gen.generation_id
+            if gid in seen:
+                continue
+            seen.add(gid)
+            events.extend(self._sighting(gen, now, source="poll", in_view=True))
+        server_filters = filters.with_(search=None)
+        for gid, t in list(self._rows.items()):
+            if gid in seen:
+                continue
+            t.in_view = False
+            if t.state is RowState.FINISHED:
+                continue
+            if filters_changed and not server_filters.matches(t.generation):
+                if gid in self._watched:
+                    t.state = RowState.PENDING
+                    t.vanished_at = t.vanished_at or now
+                else:
+                    del self._rows[gid]
+                continue
+            if t.state is not RowState.ACTIVE:
+                continue
+            t.state = RowState.PENDING
+            t.vanished_at = now
+            t.resolve_rounds = 0
+            events.append(self._event(EventKind.VANISHED, t, now, "poll"))
+        if filters.status is None or filters.status not in TERMINAL_STATUSES:
+            self._sample_depth(now)
+        self.expire(now)
+        return events
+
+    def observe_row(
+        self, gen: Generation, now: float | None = None, *, source: str = "get"
+    ) -> list[LifecycleEvent]:
+        """One row from outside the poll (e.g. `GET /api/ai/queue/{id}` answering 200).
+
+        It updates what is known without changing what is in view: a pending row
+        stays pending until a poll lists it again.
+        """
+        now = self._now(now)
+        if gen.is_terminal:
+            return self.apply_outcome(
+                gen.generation_id, gen.status, now, source=source, generation=gen
+            )
+        return self._sighting(gen, now, source=source, in_view=False)
+
+    def _sighting(
+        self, gen: Generation, now: float, *, source: str, in_view: bool
+    ) -> list[LifecycleEvent]:
+        gid = gen.generation_id
+        if gid in self._dismissed:
+            return []
+        t = self._rows.get(gid)
+        if t is None:
+            if gen.is_terminal:
+                t = Tracked(gen, RowState.ACTIVE, now, now, in_view=in_view)
+                self._rows[gid] = t
+                return self._finish(t, gen, now, source)
+            t = Tracked(gen, RowState.ACTIVE, now, now, in_view=in_view)
+            self._rows[gid] = t
+            return [self._event(EventKind.APPEARED, t, now, source)]
+        if in_view:
+            t.in_view = True
+        t.last_seen = now
+        if t.state is RowState.FINISHED:
+            if gen.is_terminal and t.generation.status == UNKNOWN_STATUS:
+                # A real outcome after all: tell it.
+                return self._finish(t, gen, now, source, upgrade=True)
+            if gen.is_terminal and gen.status == t.generation.status:
+                t.generation = _merge_final(t.generation, gen)
+            # A finished row never goes back to active (a lagging list, a late poll).
+            return []
+        if gen.is_terminal:
+            return self._finish(t, gen, now, source)
+        events: list[LifecycleEvent] = []
+        was_started = t.generation.started_at is not None or t.generation.status == "processing"
+        t.generation = gen
+        if in_view and t.state is RowState.PENDING:
+            t.state = RowState.ACTIVE
+            t.vanished_at = None
+            t.resolve_rounds = 0
+        if gen.status == Status.PROCESSING.value and not was_started:
+            events.append(self._event(EventKind.STARTED, t, now, source))
+        return events
+
+    # -- outcomes from other sources ---------------------------------------------------
+
+    def apply_outcome(
+        self,
+        generation_id: str,
+        status: str,
+        now: float | None = None,
+        *,
+        source: str,
+        generation: Generation | None = None,
+        result_url: str | None = None,
+        error: str | None = None,
+    ) -> list[LifecycleEvent]:
+        """A terminal outcome learnt elsewhere (event stream, status query, cancel...).
+
+        Ignored for ids neither tracked nor watched (the event stream and the status
+        lists speak of generations outside this view), for dismissed ids, and for rows
+        that already have an outcome (the first source wins; only "unknown" can still
+        be upgraded to a real outcome).
+        """
+        now = self._now(now)
+        if status not in _FINAL_BY_STATUS or generation_id in self._dismissed:
+            return []
+        t = self._rows.get(generation_id)
+        if t is None and generation_id not in self._watched:
+            return []
+        if (
+            t is not None
+            and t.state is RowState.FINISHED
+            and (t.generation.status != UNKNOWN_STATUS or status == UNKNOWN_STATUS)
+        ):
+            return []
+        base = generation or (t.generation if t is not None else None)
+        if base is None:
+            return []
+        update: dict[str, Any] = {"status": status}
+        if result_url is not None:
+            update["result_url"] = result_url
+        if error is not None:
+            update["error_message"] = error
+        if base.completed_at is None and status != UNKNOWN_STATUS:
+            # The hub's time is unknown here; the observation time is the best guess.
+            update["completed_at"] = now
+        final = base.model_copy(update=update)
+        if t is None:
+            t = Tracked(final, RowState.ACTIVE, now, now)
+            self._rows[generation_id] = t
+        if generation is not None and t.generation is not generation:
+            final = _merge_final(t.generation, final)
+        return self._finish(t, final, now, source, upgrade=t.state is RowState.FINISHED)
+
+    def apply_event(self, data: Any, now: float | None = None) -> list[LifecycleEvent]:
+        """A `media_generation_completed` payload from `GET /api/events`."""
+        if not isinstance(data, Mapping):
+            return []
+        gid = data.get("generation_id")
+        status = data.get("status")
+        if not isinstance(gid, str) or not gid or status not in ("succeeded", "failed"):
+            return []
+        now = self._now(now)
+        url = _text_or_none(data.get("url")) if status == "succeeded" else None
+        error = _text_or_none(data.get("error")) if status == "failed" else None
+        generation = None
+        if gid not in self._rows:
+            if gid not in self._watched:
+                return []
+            try:
+                generation = parse_generation(
+                    {
+                        "generation_id": gid,
+                        "model_name": _text_or_none(data.get("model")),
+                        "media_type": _text_or_none(data.get("media_type")),
+                        "status": status,
+                        "result_url": url,
+                        "error_message": error,
+                        "completed_at": now,
+                    }
+                )
+            except ValidationError:
+                return []
+        return self.apply_outcome(
+            gid, status, now, source="events", generation=generation, result_url=url, error=error
+        )
+
+    def mark_cancelled(self, generation_id: str, now: float | None = None) -> list[LifecycleEvent]:
+        """This app cancelled it (DELETE answered 200): it is cancelled, say so now."""
+        t = self._rows.get(generation_id)
+        if t is not None:
+            t.cancelled_here = True
+        return self.apply_outcome(generation_id, Status.CANCELLED.value, now, source="cancel")
+
+    def resolve_unknown(
+        self, generation_id: str, now: float | None = None, *, source: str = "get-404"
+    ) -> list[LifecycleEvent]:
+        """No source could tell the outcome: finished, outcome unknown (cancelled when
+        this app cancelled it)."""
+        t = self._rows.get(generation_id)
+        if t is None or t.state is RowState.FINISHED:
+            return []
+        if t.cancelled_here:
+            return self.apply_outcome(generation_id, Status.CANCELLED.value, now, source="cancel")
+        return self.apply_outcome(generation_id, UNKNOWN_STATUS, now, source=source)
+
+    # -- housekeeping ---------------------------------------------------------------------
+
+    def dismiss(self, generation_id: str) -> bool:
+        """Hide a finished row now (it will not come back). False for rows in flight."""
+        t = self._rows.get(generation_id)
+        if t is None or t.state is not RowState.FINISHED:
+            return False
+        self._forget(generation_id)
+        self._dismissed[generation_id] = None
+        while len(self._dismissed) > self.history_cap:
+            self._dismissed.popitem(last=False)
+        return True
+
+    def expire(self, now: float | None = None) -> list[str]:
+        """Forget finished rows past the linger (unless still listed or watched), and the
+        oldest finished rows beyond `history_cap`. Returns the forgotten ids."""
+        now = self._now(now)
+        gone = []
+        for gid in list(self._finished_order):
+            t = self._rows.get(gid)
+            if t is None:
+                self._finished_order.pop(gid, None)
+                continue
+            if t.in_view or gid in self._watched or self._lingering(t, now):
+                continue
+            self._forget(gid)
+            gone.append(gid)
+        while len(self._finished_order) > self.history_cap:
+            gid, _ = self._finished_order.popitem(last=False)
+            if gid in self._rows:
+                del self._rows[gid]
+                gone.append(gid)
+        cutoff = now - self.depth_window
+        while self._depth and self._depth[0].at < cutoff:
+            self._depth.popleft()
+        return gone
+
+    def _forget(self, gid: str) -> None:
+        self._rows.pop(gid, None)
+        self._finished_order.pop(gid, None)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _now(self, now: float | None) -> float:
+        return self.clock() if now is None else float(now)
+
+    def _lingering(self, t: Tracked, now: float) -> bool:
+        return t.finished_at is not None and now - t.finished_at <= self.linger
+
+    def _event(self, kind: EventKind, t: Tracked, now: float, source: str) -> LifecycleEvent:
+        return LifecycleEvent(kind, t.generation_id, now, t.generation, source)
+
+    def _finish(
+        self, t: Tracked, final: Generation, now: float, source: str, *, upgrade: bool = False
+    ) -> list[LifecycleEvent]:
+        if t.state is RowState.FINISHED and not upgrade:
+            return []
+        t.generation = final
+        t.state = RowState.FINISHED
+        t.finished_at = now
+        t.outcome_source = source
+        gid = t.generation_id
+        self._finished_order[gid] = None
+        self._finished_order.move_to_end(gid)
+        if final.status != UNKNOWN_STATUS:
+            self._history[gid] = final
+            self._history.move_to_end(gid)
+            while len(self._history) > self.history_cap:
+                self._history.popitem(last=False)
+        return [self._event(_FINAL_BY_STATUS[final.status], t, now, source)]
+
+    def _sample_depth(self, now: float) -> None:
+        queued = processing = 0
+        by_model: dict[str, int] = {}
+        for t in self._rows.values():
+            if t.state is not RowState.ACTIVE:
+                continue
+            status = t.generation.status
+            if status == Status.PROCESSING.value:
+                processing += 1
+            elif status in (Status.QUEUED.value, Status.IN_PROGRESS.value):
+                queued += 1
+                model = t.generation.model_name
+                by_model[model] = by_model.get(model, 0) + 1
+        self._depth.append(DepthSample(now, queued, processing, by_model))
+
+
+def _merge_final(known: Generation, final: Generation) -> Generation:
+    """The final row, keeping what an earlier sighting knew and the final one lacks."""
+    update = {
+        name: getattr(known, name)
+        for name in ("enqueued_at", "started_at", "prompt", "target_namespace", "target_repo")
+        if getattr(final, name) is None and getattr(known, name) is not None
+    }
+    for name in ("model_name", "media_type"):
+        if getattr(final, name) == "unknown" and getattr(known, name) != "unknown":
+            update[name] = getattr(known, name)
+    return final.model_copy(update=update) if update else final
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+__all__ = [
+    "FINAL_KINDS",
+    "SOURCES",
+    "UNKNOWN_STATUS",
+    "DepthSample",
+    "EventKind",
+    "LifecycleEvent",
+    "RowState",
+    "Tracked",
+    "Tracker",
+]
