@@ -1,0 +1,371 @@
+"""Queue statistics, per model and overall: depth, wait and run times, throughput, ETAs,
+failure rate and failures grouped by their normalised message.
+
+Headless and pure: `compute_stats(tracker_or_rows, now)` reads the tracker (or any rows)
+and returns plain frozen dataclasses. Durations come from the hub's own timestamps
+(`enqueued_at`, `started_at`, `completed_at`), never from when a poll happened to see a
+change, so a slow poll interval does not skew them.
+
+Definitions (documented in the README):
+
+- *queue wait* = started_at - enqueued_at, for rows that started within `window`;
+- *run time* = completed_at - started_at, for rows that succeeded or failed within
+  `window` (cancelled rows are left out: they did not run to an end);
+- *completions per minute* = rows that succeeded or failed within the last
+  `throughput_window` (10 min) divided by its length in minutes; while the tracker has
+  watched for less than that, by the time it has watched (at least a minute);
+- *failure rate* = failed / (succeeded + failed) within `window`;
+- *ETA* of a queued row = its position in its model's queue (by enqueued_at) divided by
+  the model's completions per second, plus the model's median run time; of a processing
+  row = median run time minus the time it has run so far. None ("—") until the model
+  has `min_completions` completions in the throughput window.
+- percentiles interpolate linearly between closest ranks (numpy's default).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from queue_tui.api.models import Generation, Status
+from queue_tui.core.filters import QueueFilters
+from queue_tui.core.sanitize import clean
+from queue_tui.core.timefmt import DASH
+from queue_tui.core.tracker import DepthSample, RowState, Tracker
+
+WINDOW = 1800.0
+THROUGHPUT_WINDOW = 600.0
+MIN_COMPLETIONS = 3
+#: Error messages are grouped on at most this many normalised characters.
+GROUP_KEY_LEN = 200
+
+_SUCCEEDED = Status.SUCCEEDED.value
+_FAILED = Status.FAILED.value
+_CANCELLED = Status.CANCELLED.value
+_QUEUED = Status.QUEUED.value
+_PROCESSING = Status.PROCESSING.value
+_IN_PROGRESS = Status.IN_PROGRESS.value
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0-100), linear between closest ranks; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * min(100.0, max(0.0, q)) / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+# -- failure grouping --------------------------------------------------------------------
+
+_NORMALISERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"https?://\S+", re.IGNORECASE), "<url>"),
+    (
+        re.compile(
+            r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE
+        ),
+        "<uuid>",
+    ),
+    (re.compile(r"\b0x[0-9a-f]+\b", re.IGNORECASE), "<hex>"),
+    # Long hex runs (hashes, revisions) that contain at least one digit.
+    (re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b", re.IGNORECASE), "<hex>"),
+    # Paths: absolute, or relative with at least two separators.
+    (re.compile(r"(?:[A-Za-z]:)?(?:[\w.\-~]*[/\\]){2,}[\w.\-~]*"), "<path>"),
+    (re.compile(r"(?<![\w<])/[\w.\-~]+(?:/[\w.\-~]+)*"), "<path>"),
+    (re.compile(r"\d+(?:[.,]\d+)*"), "<n>"),
+    (re.compile(r"\s+"), " "),
+)
+
+
+def error_headline(message: str | None, *, max_len: int | None = 160) -> str:
+    """The line that says what went wrong: the first one, or for a Python traceback
+    the last one (the exception), cleaned."""
+    lines = [ln.strip() for ln in clean(message, multiline=True).splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    line = lines[-1] if lines[0].startswith("Traceback") else lines[0]
+    return clean(line, max_len=max_len)
+
+
+def normalise_error(message: str | None) -> str:
+    """The message with its variable parts (numbers, hex, uuids, paths, URLs) replaced,
+    so "Tried to allocate 2.50 GiB" and "Tried to allocate 10.00 GiB" group together.
+    A traceback is keyed on its exception line."""
+    if not message:
+        return "(no message)"
+    text = clean(message, multiline=True).strip()
+    if text.startswith("Traceback"):
+        text = error_headline(text, max_len=None)
+    text = clean(text)
+    for pattern, replacement in _NORMALISERS:
+        text = pattern.sub(replacement, text)
+    return text.strip()[:GROUP_KEY_LEN] or "(no message)"
+
+
+@dataclass(frozen=True, slots=True)
+class FailureGroup:
+    #: The normalised message the group is keyed on.
+    key: str
+    #: The most recent message of the group, cleaned, first line, clipped (for display).
+    example: str
+    count: int
+    by_model: Mapping[str, int]
+    last_at: float | None
+    #: Most recent first, at most 20.
+    generation_ids: tuple[str, ...]
+
+
+def group_failures(rows: Iterable[Generation]) -> list[FailureGroup]:
+    """Failed rows grouped by normalised error, biggest group first."""
+    groups: dict[str, list[Generation]] = {}
+    for gen in rows:
+        if gen.status == _FAILED:
+            groups.setdefault(normalise_error(gen.error_message), []).append(gen)
+    out = []
+    for key, members in groups.items():
+        members.sort(key=lambda g: g.completed_at or 0.0, reverse=True)
+        by_model: dict[str, int] = {}
+        for g in members:
+            by_model[g.model_name] = by_model.get(g.model_name, 0) + 1
+        latest = members[0]
+        out.append(
+            FailureGroup(
+                key=key,
+                example=error_headline(latest.error_message) or "(no message)",
+                count=len(members),
+                by_model=dict(sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0]))),
+                last_at=latest.completed_at,
+                generation_ids=tuple(g.generation_id for g in members[:20]),
+            )
+        )
+    out.sort(key=lambda g: (-g.count, -(g.last_at or 0.0), g.key))
+    return out
+
+
+# -- per model -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStats:
+    #: None for the overall figures.
+    model: str | None
+    queued: int = 0
+    processing: int = 0
+    #: Every row in flight (queued, processing, the old status-less shape, unknown statuses).
+    active: int = 0
+    wait_p50: float | None = None
+    wait_p95: float | None = None
+    run_p50: float | None = None
+    run_p95: float | None = None
+    #: Succeeded + failed per minute over the throughput window (None: no time covered).
+    completions_per_min: float | None = None
+    #: Completions counted in the throughput window.
+    recent_completions: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    #: failed / (succeeded + failed) within the window; None with no completions.
+    failure_rate: float | None = None
+    wait_samples: int = 0
+    run_samples: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    now: float
+    overall: ModelStats
+    by_model: dict[str, ModelStats]
+    failure_groups: list[FailureGroup]
+    depth_history: list[DepthSample] = field(default_factory=list)
+    #: Seconds until done, for the rows that have an estimate.
+    etas: dict[str, float] = field(default_factory=dict)
+
+    def eta_for(self, gen: Generation | str) -> float | None:
+        gid = gen if isinstance(gen, str) else gen.generation_id
+        return self.etas.get(gid)
+
+    def depth_series(self, model: str | None = None, *, what: str = "queued") -> list[int]:
+        """Queued (or "processing", or "active") rows per poll, oldest first."""
+        if model is not None:
+            return [s.by_model.get(model, 0) for s in self.depth_history]
+        if what == "processing":
+            return [s.processing for s in self.depth_history]
+        if what == "active":
+            return [s.queued + s.processing for s in self.depth_history]
+        return [s.queued for s in self.depth_history]
+
+
+def fmt_eta(seconds: float | None) -> str:
+    """`<1m`, `~4m`, `~1h05m`; a dash while there is too little data."""
+    if seconds is None or not math.isfinite(seconds):
+        return DASH
+    if seconds < 60:
+        return "<1m"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"~{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    return f"~{hours}h{minutes:02d}m"
+
+
+def compute_stats(
+    source: Tracker | Iterable[Generation],
+    now: float,
+    *,
+    filters: QueueFilters | None = None,
+    window: float = WINDOW,
+    throughput_window: float = THROUGHPUT_WINDOW,
+    since: float | None = None,
+    min_completions: int = MIN_COMPLETIONS,
+) -> QueueStats:
+    """Statistics of a tracker (its active rows, finished history and depth samples) or
+    of any rows. `since` is when observation began (a tracker knows its own): the
+    throughput of a tracker that has watched for 2 minutes is over those 2 minutes."""
+    depth: list[DepthSample] = []
+    if isinstance(source, Tracker):
+        active = [t.generation for t in source.tracked() if t.state is RowState.ACTIVE]
+        finished = source.history
+        depth = source.depth_history
+        if since is None:
+            since = source.started_at
+    else:
+        rows = list(source)
+        active = [g for g in rows if g.is_active]
+        finished = [g for g in rows if g.is_terminal]
+    if filters is not None:
+        active = [g for g in active if filters.matches(g)]
+        finished = [g for g in finished if filters.matches(g)]
+
+    covered = throughput_window
+    if since is not None:
+        covered = min(throughput_window, max(60.0, now - since))
+
+    models = sorted({g.model_name for g in active} | {g.model_name for g in finished})
+    by_model = {
+        m: _model_stats(
+            m,
+            [g for g in active if g.model_name == m],
+            [g for g in finished if g.model_name == m],
+            now,
+            window,
+            throughput_window,
+            covered,
+        )
+        for m in models
+    }
+    overall = _model_stats(None, active, finished, now, window, throughput_window, covered)
+    recent_failures = [g for g in finished if _within(g.completed_at, now, window, missing=True)]
+    etas = _etas(active, by_model, now, min_completions)
+    return QueueStats(
+        now=now,
+        overall=overall,
+        by_model=by_model,
+        failure_groups=group_failures(recent_failures),
+        depth_history=depth,
+        etas=etas,
+    )
+
+
+def _within(ts: float | None, now: float, window: float, *, missing: bool = False) -> bool:
+    if ts is None:
+        return missing
+    return now - window <= ts <= now + 60.0  # a little clock skew is not the future
+
+
+def _model_stats(
+    model: str | None,
+    active: list[Generation],
+    finished: list[Generation],
+    now: float,
+    window: float,
+    throughput_window: float,
+    covered: float,
+) -> ModelStats:
+    queued = sum(1 for g in active if g.status in (_QUEUED, _IN_PROGRESS))
+    processing = sum(1 for g in active if g.status == _PROCESSING)
+    waits = [
+        g.started_at - g.enqueued_at
+        for g in (*active, *finished)
+        if g.started_at is not None
+        and g.enqueued_at is not None
+        and _within(g.started_at, now, window)
+    ]
+    in_window = [g for g in finished if _within(g.completed_at, now, window)]
+    runs = [
+        g.completed_at - g.started_at
+        for g in in_window
+        if g.status in (_SUCCEEDED, _FAILED)
+        and g.started_at is not None
+        and g.completed_at is not None
+    ]
+    waits = [max(0.0, w) for w in waits]
+    runs = [max(0.0, r) for r in runs]
+    succeeded = sum(1 for g in in_window if g.status == _SUCCEEDED)
+    failed = sum(1 for g in in_window if g.status == _FAILED)
+    cancelled = sum(1 for g in in_window if g.status == _CANCELLED)
+    recent = sum(
+        1
+        for g in finished
+        if g.status in (_SUCCEEDED, _FAILED) and _within(g.completed_at, now, throughput_window)
+    )
+    return ModelStats(
+        model=model,
+        queued=queued,
+        processing=processing,
+        active=len(active),
+        wait_p50=percentile(waits, 50),
+        wait_p95=percentile(waits, 95),
+        run_p50=percentile(runs, 50),
+        run_p95=percentile(runs, 95),
+        completions_per_min=recent / (covered / 60.0) if covered > 0 else None,
+        recent_completions=recent,
+        succeeded=succeeded,
+        failed=failed,
+        cancelled=cancelled,
+        failure_rate=failed / (succeeded + failed) if succeeded + failed else None,
+        wait_samples=len(waits),
+        run_samples=len(runs),
+    )
+
+
+def _etas(
+    active: list[Generation], by_model: dict[str, ModelStats], now: float, min_completions: int
+) -> dict[str, float]:
+    etas: dict[str, float] = {}
+    queues: dict[str, list[Generation]] = {}
+    for gen in active:
+        stats = by_model.get(gen.model_name)
+        if stats is None:
+            continue
+        if gen.status == _PROCESSING:
+            if stats.run_p50 is not None and gen.started_at is not None:
+                etas[gen.generation_id] = max(0.0, stats.run_p50 - max(0.0, now - gen.started_at))
+        elif gen.status == _QUEUED:
+            queues.setdefault(gen.model_name, []).append(gen)
+    for model, rows in queues.items():
+        stats = by_model[model]
+        rate = stats.completions_per_min
+        if not rate or stats.recent_completions < min_completions:
+            continue
+        rows.sort(key=lambda g: (g.enqueued_at is None, g.enqueued_at or 0.0, g.generation_id))
+        run = stats.run_p50 or 0.0
+        for position, gen in enumerate(rows, start=1):
+            etas[gen.generation_id] = position / (rate / 60.0) + run
+    return etas
+
+
+__all__ = [
+    "FailureGroup",
+    "ModelStats",
+    "QueueStats",
+    "compute_stats",
+    "error_headline",
+    "fmt_eta",
+    "group_failures",
+    "normalise_error",
+    "percentile",
+]
