@@ -448,6 +448,35 @@ async def test_shipped_recording_replays_to_the_same_rows_every_time() -> None:
         assert all(not o.page.dropped for o in outcomes)
 
 
+async def replay_lifecycle() -> list[tuple[str, str, float, str]]:
+    """The shipped recording through the tracker, on the recording's own clock."""
+    from queue_tui.core.tracker import Tracker
+
+    transport = ReplayTransport(SHIPPED, speed=0)
+    tracker = Tracker(linger=600)
+    events = []
+    async with QueueClient(settings(), transport=transport) as client:
+        for filters in shipped_calls():
+            result = await client.fetch(filters)
+            now = transport.recorded_time()
+            for event in tracker.observe(result.page.generations, now, filters=result.filters):
+                events.append((event.kind.value, event.generation_id, event.at, event.source))
+    return events
+
+
+async def test_shipped_recording_replays_to_the_same_lifecycle_events() -> None:
+    first = await replay_lifecycle()
+    assert first == await replay_lifecycle()
+    kinds = {kind for kind, *_ in first}
+    # Forty seconds of a busy queue: rows appear, start and leave the active view.
+    assert {"appeared", "started", "vanished"} <= kinds
+    first_poll = json.loads(load_recording(SHIPPED)[0]["body"])["generations"]
+    appeared_at_start = {
+        gid for kind, gid, at, _ in first if kind == "appeared" and at == DEMO_START
+    }
+    assert appeared_at_start == {r["generation_id"] for r in first_poll}
+
+
 async def test_recording_the_demo_then_replaying_gives_the_live_rows(tmp_path: Path) -> None:
     path = tmp_path / "demo.jsonl"
     live = await record_demo(path, polls=5)
