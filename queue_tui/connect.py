@@ -38,10 +38,13 @@ def build_client(
     speed: float | None = None,
 ) -> QueueClient:
     """`record`/`replay`/`speed` default to the Settings' (`--record`, `--replay`,
-    `--speed`), so every caller that builds its client here honours those flags."""
+    `--speed`), so every caller that builds its client here honours those flags.
+
+    A caller that wants the replay's clock (ages as they were when recorded) builds the
+    `ReplayTransport` itself, passes it as `transport`, and uses its `now`."""
     replay = replay if replay is not None else settings.replay
     record = record if record is not None else settings.record
-    if replay:
+    if replay and not isinstance(transport, ReplayTransport):
         transport = ReplayTransport(replay, speed=settings.replay_speed if speed is None else speed)
     elif transport is None and settings.demo:
         transport = demo_transport(seed=seed, clock=clock, chaos=chaos)

@@ -295,6 +295,15 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         recorded, served_at = self._previous
         return recorded + (self._clock() - served_at) * self.speed
 
+    def now(self) -> float:
+        """A `time.time` stand-in for a replayed session: the recording's clock, from
+        its first exchange on (the wall clock for an empty recording)."""
+        recorded = self.recorded_time()
+        if recorded is not None:
+            return recorded
+        stamps = [e["t"] for e in self.entries if isinstance(e.get("t"), int | float)]
+        return float(stamps[0]) if stamps else time.time()
+
     async def aclose(self) -> None:
         return None
 

@@ -377,6 +377,21 @@ async def test_pacing_follows_recorded_deltas(
     assert transport.history == [0, 1, 2, 3]
 
 
+async def test_replay_clock_follows_the_recording(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl"
+    write(path, entry(1000, {}, "a"), entry(1010, {}, "b"))
+    fake = FakeTime()
+    transport = ReplayTransport(path, speed=2.0, clock=fake, sleep=fake.sleep)
+    assert transport.now() == 1000  # before the first response: where it starts
+    async with build_client(Settings(replay=str(path)), transport=transport) as client:
+        await client.fetch()
+        fake.now += 3
+        assert transport.now() == 1006  # three seconds at twice the speed
+        await client.fetch()
+        assert transport.now() == 1010
+    assert fake.sleeps == [2.0]
+
+
 # -- through build_client and the CLI -----------------------------------------------------
 
 
