@@ -283,3 +283,156 @@ def demo_server(host: str, port: int, seed: int, no_events: bool, chaos: float) 
         f"demo hub on http://{host}:{port}  (queue-tui --host http://{host}:{port})", err=True
     )
     run_server(host=host, port=port, seed=seed, events=not no_events, chaos=chaos)
+
+
+# -- lifecycle commands: events, wait, cancel -------------------------------------------
+
+
+def _timeout_is_a_deadline(command: click.Command) -> click.Command:
+    """For `events` and `wait`, `--timeout S` bounds the whole run (exit 124); the read
+    timeout keeps its default (or `queue-tui --timeout S events` before the command)."""
+    for param in command.params:
+        if param.name == "timeout" and isinstance(param, click.Option):
+            param.help = "Give up after S seconds (exit 124)."
+    return command
+
+
+def _deadline_and_settings(kwargs: dict[str, Any]) -> tuple[float | None, Settings]:
+    deadline = kwargs.pop("timeout", None)
+    kwargs["timeout"] = None
+    merged = _with_group_options(kwargs)
+    settings = _settings_from(kwargs, interval=merged.get("interval"))
+    return deadline, settings
+
+
+def _check_ids(ids: tuple[str, ...]) -> None:
+    from queue_tui.headless import valid_id
+
+    bad = [i for i in ids if not valid_id(i)]
+    if bad:
+        click.echo(f"queue-tui: not a generation id: {clean(bad[0], max_len=80)!r}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _echo_err(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@_timeout_is_a_deadline
+@main.command("events")
+@_connection_options
+@click.option("--interval", type=float, help="Seconds between polls (min 0.5) [default: 2].")
+@click.option("--jsonl", is_flag=True, help="One JSON object per line instead of text.")
+@click.option(
+    "--until-empty",
+    is_flag=True,
+    help="Exit 0 once the (filtered) queue is empty and every outcome is known.",
+)
+@click.option("--no-events", is_flag=True, help="Poll only; do not use the hub's event stream.")
+@handle_errors
+def events_command(jsonl: bool, until_empty: bool, no_events: bool, **kwargs: Any) -> None:
+    """Print one line per lifecycle event: appeared, started, succeeded, failed,
+    cancelled, vanished, unknown (time, event, id, model, media, result URL or error)."""
+    from queue_tui.headless import run_events
+
+    deadline, settings = _deadline_and_settings(kwargs)
+
+    async def go() -> int:
+        async with build_client(settings, seed=kwargs["seed"]) as client:
+            return await run_events(
+                client,
+                settings,
+                out=click.echo,
+                err=_echo_err,
+                jsonl=jsonl,
+                until_empty=until_empty,
+                timeout=deadline,
+                events=not no_events,
+            )
+
+    sys.exit(_run(go()))
+
+
+@_timeout_is_a_deadline
+@main.command("wait")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@_connection_options
+@click.option("--interval", type=float, help="Seconds between polls (min 0.5) [default: 2].")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failure (exit 1).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document at the end.")
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds an id may stay unlisted (just enqueued) before it counts as never seen.",
+)
+@click.option("--no-events", is_flag=True, help="Poll only; do not use the hub's event stream.")
+@handle_errors
+def wait_command(
+    ids: tuple[str, ...],
+    fail_fast: bool,
+    as_json: bool,
+    grace: float,
+    no_events: bool,
+    **kwargs: Any,
+) -> None:
+    """Block until every ID has finished; print each outcome with its result URL or error.
+
+    Exit 0 when all succeeded, 1 when any failed or was cancelled (or its outcome is
+    unknown), 8 when an id was never seen, 124 on --timeout.
+    """
+    from queue_tui.headless import run_wait
+
+    _check_ids(ids)
+    deadline, settings = _deadline_and_settings(kwargs)
+    progress = None
+    if sys.stderr.isatty():
+
+        def progress(text: str) -> None:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
+    async def go() -> int:
+        async with build_client(settings, seed=kwargs["seed"]) as client:
+            return await run_wait(
+                client,
+                settings,
+                ids,
+                out=click.echo,
+                err=_echo_err,
+                timeout=deadline,
+                fail_fast=fail_fast,
+                as_json=as_json,
+                grace=grace,
+                events=not no_events,
+                progress=progress,
+            )
+
+    sys.exit(_run(go()))
+
+
+@main.command("cancel")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@_connection_options
+@handle_errors
+def cancel_command(ids: tuple[str, ...], **kwargs: Any) -> None:
+    """Cancel queued or running generations: "cancelled ID" or "ID already finished".
+
+    Exit 0 when every id was cancelled, 1 when any had already finished; refused with
+    exit 2 in read-only mode (--read-only, or read_only = true in the config file).
+    """
+    from queue_tui.headless import run_cancel
+
+    _check_ids(ids)
+    merged = _with_group_options(kwargs)
+    settings = _settings_from(kwargs, read_only=merged.get("read_only"))
+    if settings.read_only:
+        click.echo("queue-tui: read-only mode: cancel refused", err=True)
+        sys.exit(EXIT_USAGE)
+
+    async def go() -> int:
+        async with build_client(settings, seed=kwargs["seed"]) as client:
+            return await run_cancel(client, ids, out=click.echo)
+
+    sys.exit(_run(go()))

@@ -1,0 +1,416 @@
+"""The headless commands' async runners: `events`, `wait`, `cancel`.
+
+They use the very `Tracker` and `LifecycleWatcher` the dashboard uses, so a script, a CI
+log and the screen always agree. Output goes through the `out`/`err` callables (the CLI
+passes `click.echo`, which flushes every line, so `tee` and CI logs see lines at once).
+Runners return an exit code; hub faults they cannot ride out raise `QueueError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from queue_tui.api.client import CancelOutcome, QueueClient
+from queue_tui.api.errors import (
+    AuthError,
+    BadPayloadError,
+    InsecureTokenError,
+    NotFoundError,
+    RequestRejectedError,
+)
+from queue_tui.api.models import Generation
+from queue_tui.config import Settings
+from queue_tui.core.outcomes import LifecycleWatcher
+from queue_tui.core.poller import Poller, PollFailed, Snapshot
+from queue_tui.core.sanitize import clean, first_line, safe_url
+from queue_tui.core.stats import compute_stats, fmt_eta
+from queue_tui.core.timefmt import fmt_duration
+from queue_tui.core.tracker import LifecycleEvent, RowState, Tracker
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NEVER_SEEN = 8
+EXIT_TIMEOUT = 124
+
+Line = Callable[[str], None]
+
+#: Ids go into URL paths: accept what hub ids look like (uuids), refuse the rest.
+_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+#: Errors a first poll cannot ride out: retrying would only repeat them.
+_FATAL_ON_FIRST_POLL = (
+    AuthError,
+    NotFoundError,
+    InsecureTokenError,
+    RequestRejectedError,
+    BadPayloadError,
+)
+
+
+def valid_id(generation_id: str) -> bool:
+    return bool(_ID_PATTERN.fullmatch(generation_id))
+
+
+def _path_id(generation_id: str) -> str:
+    return quote(generation_id, safe="")
+
+
+class _Loop:
+    """The poll loop shared by `events` and `wait`: polls, feeds the watcher, runs the
+    event stream beside it, and wakes early when the stream brings news."""
+
+    def __init__(
+        self,
+        client: QueueClient,
+        settings: Settings,
+        tracker: Tracker,
+        *,
+        interval: float,
+        on_events: Callable[[list[LifecycleEvent]], None],
+        err: Line,
+        events: bool,
+        clock: Callable[[], float],
+    ) -> None:
+        self.tracker = tracker
+        self.watcher = LifecycleWatcher(client, tracker, interval, events=events, clock=clock)
+        self.poller = Poller(client, settings.filters, interval=interval)
+        self.interval = interval
+        self._on_events = on_events
+        self._err = err
+        self.news = asyncio.Event()
+        self.successful_polls = 0
+
+    def _stream_events(self, events: list[LifecycleEvent]) -> None:
+        self._on_events(events)
+        self.news.set()
+
+    async def run(self, after_poll: Callable[[Snapshot | None], bool]) -> None:
+        """Poll until `after_poll` returns True (it also runs after stream news)."""
+        stream = asyncio.create_task(self.watcher.run_event_stream(self._stream_events))
+        try:
+            while True:
+                outcome = await self.poller.poll_once()
+                delay = self.interval
+                snapshot: Snapshot | None = None
+                if isinstance(outcome, PollFailed):
+                    error = outcome.error
+                    if self.successful_polls == 0 and isinstance(error, _FATAL_ON_FIRST_POLL):
+                        raise error
+                    delay = outcome.delay
+                    self._err(f"queue-tui: {error.message}; retrying in {delay:.0f}s")
+                else:
+                    self.successful_polls += 1
+                    snapshot = outcome
+                    self._on_events(await self.watcher.handle_snapshot(outcome))
+                if after_poll(snapshot):
+                    return
+                # Sleep until the next poll, but decide at once on news from the stream.
+                clock = asyncio.get_running_loop().time
+                next_poll = clock() + delay
+                while (remaining := next_poll - clock()) > 0:
+                    self.news.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.news.wait(), remaining)
+                    if self.news.is_set() and after_poll(None):
+                        return
+        finally:
+            stream.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await stream
+
+
+# -- events ---------------------------------------------------------------------------------
+
+
+async def run_events(
+    client: QueueClient,
+    settings: Settings,
+    *,
+    out: Line,
+    err: Line,
+    jsonl: bool = False,
+    until_empty: bool = False,
+    timeout: float | None = None,
+    interval: float | None = None,
+    events: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> int:
+    """One line per lifecycle event until interrupted, `--until-empty` or `--timeout`."""
+    tracker = Tracker(linger=settings.linger, clock=clock)
+
+    def emit(events_: list[LifecycleEvent]) -> None:
+        for event in events_:
+            out(event.to_json() if jsonl else event.format_line())
+
+    loop = _Loop(
+        client,
+        settings,
+        tracker,
+        interval=interval or settings.interval,
+        on_events=emit,
+        err=err,
+        events=events,
+        clock=clock,
+    )
+
+    def done(snapshot: Snapshot | None) -> bool:
+        if not until_empty or loop.successful_polls == 0:
+            return False
+        empty = not any(t.state is RowState.ACTIVE for t in tracker.tracked())
+        if snapshot is not None:
+            empty = empty and not snapshot.rows
+        return empty and not tracker.pending_ids()
+
+    try:
+        async with asyncio.timeout(timeout):
+            await loop.run(done)
+    except TimeoutError:
+        return EXIT_TIMEOUT
+    return EXIT_OK
+
+
+# -- wait ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WaitResult:
+    generation_id: str
+    #: succeeded | failed | cancelled | unknown | never_seen | timeout
+    outcome: str
+    generation: Generation | None = None
+    source: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "succeeded"
+
+    def to_dict(self) -> dict[str, Any]:
+        gen = self.generation
+        return {
+            "generation_id": self.generation_id,
+            "outcome": self.outcome,
+            "status": gen.status if gen else None,
+            "model_name": gen.model_name if gen else None,
+            "media_type": gen.media_type if gen else None,
+            "result_url": gen.result_url if gen else None,
+            "error": gen.error_message if gen else None,
+            "enqueued_at": gen.enqueued_at if gen else None,
+            "started_at": gen.started_at if gen else None,
+            "completed_at": gen.completed_at if gen else None,
+            "source": self.source,
+        }
+
+    def format_line(self, grace: float) -> str:
+        gid = clean(self.generation_id, max_len=80)
+        gen = self.generation
+        model = clean(gen.model_name, max_len=40) if gen else ""
+        head = f"{self.outcome.replace('_', '-'):<10}  {gid}"
+        if self.outcome == "never_seen":
+            return f"{head}  not listed within {fmt_duration(grace)}"
+        parts = [head, model] if model else [head]
+        if self.outcome == "succeeded" and gen is not None:
+            url = gen.result_url
+            parts.append((safe_url(url) or clean(url, max_len=300)) if url else "(no result URL)")
+        elif self.outcome == "failed" and gen is not None:
+            parts.append(f"error: {first_line(gen.error_message, max_len=300) or '(no message)'}")
+        elif self.outcome == "unknown":
+            parts.append("finished, outcome unknown")
+        elif self.outcome == "timeout" and gen is not None:
+            parts.append(f"still {clean(gen.status, max_len=20)}")
+        elif self.outcome == "timeout":
+            parts.append("not seen yet")
+        return "  ".join(p for p in parts if p)
+
+
+class _Progress:
+    """One self-overwriting line on a terminal's stderr; nothing at all otherwise."""
+
+    def __init__(self, write: Callable[[str], None] | None) -> None:
+        self._write = write
+        self._shown = False
+
+    def show(self, text: str) -> None:
+        if self._write is None:
+            return
+        width = max(20, shutil.get_terminal_size((80, 24)).columns - 1)
+        self._write(f"\r\x1b[K{clean(text, max_len=width)}")
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._write is not None and self._shown:
+            self._write("\r\x1b[K")
+            self._shown = False
+
+
+async def run_wait(
+    client: QueueClient,
+    settings: Settings,
+    ids: Sequence[str],
+    *,
+    out: Line,
+    err: Line,
+    timeout: float | None = None,
+    fail_fast: bool = False,
+    as_json: bool = False,
+    grace: float = 30.0,
+    interval: float | None = None,
+    events: bool = True,
+    progress: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> int:
+    """Block until every id reaches a terminal status (see the CLI for exit codes).
+
+    `progress`, when given (stderr is a terminal), receives raw text for a one-line
+    live status; it is never called otherwise.
+    """
+    wanted = list(dict.fromkeys(ids))
+    tracker = Tracker(linger=settings.linger, clock=clock)
+    for gid in wanted:
+        tracker.watch(gid)
+    results: dict[str, WaitResult] = {}
+    bar = _Progress(progress)
+    started = monotonic()
+
+    def record(result: WaitResult) -> None:
+        results[result.generation_id] = result
+        if not as_json:
+            bar.clear()
+            out(result.format_line(grace))
+
+    def on_events(events_: list[LifecycleEvent]) -> None:
+        for event in events_:
+            gid = event.generation_id
+            if event.is_final and gid in tracker.watched and gid not in results:
+                record(WaitResult(gid, event.kind.value, event.generation, event.source))
+
+    loop = _Loop(
+        client,
+        settings,
+        tracker,
+        interval=interval or settings.interval,
+        on_events=on_events,
+        err=lambda line: (bar.clear(), err(line)),
+        events=events,
+        clock=clock,
+    )
+
+    def failed() -> bool:
+        return any(not r.ok for r in results.values())
+
+    def done(snapshot: Snapshot | None) -> bool:
+        if fail_fast and failed():
+            return True
+        if snapshot is not None and monotonic() - started >= grace:
+            for gid in tracker.unseen_watched():
+                if gid not in results:
+                    record(WaitResult(gid, "never_seen"))
+                    tracker.unwatch(gid)
+            if fail_fast and failed():
+                return True
+        if all(gid in results for gid in wanted):
+            return True
+        bar.show(_progress_text(tracker, wanted, results, monotonic() - started, clock()))
+        return False
+
+    timed_out = False
+    try:
+        async with asyncio.timeout(timeout):
+            await loop.run(done)
+    except TimeoutError:
+        timed_out = True
+    finally:
+        bar.clear()
+    if timed_out:
+        for gid in wanted:
+            if gid not in results:
+                entry = tracker.get(gid)
+                record(WaitResult(gid, "timeout", entry.generation if entry else None))
+    code = _wait_exit_code(wanted, results, timed_out=timed_out, fail_fast=fail_fast)
+    if as_json:
+        ordered = [results[g].to_dict() for g in wanted if g in results]
+        document = {"exit_code": code, "ok": code == EXIT_OK, "generations": ordered}
+        out(json.dumps(document, ensure_ascii=True, default=str))
+    return code
+
+
+def _wait_exit_code(
+    wanted: list[str], results: dict[str, WaitResult], *, timed_out: bool, fail_fast: bool
+) -> int:
+    outcomes = [results[g].outcome for g in wanted if g in results]
+    bad = [o for o in outcomes if o not in ("succeeded", "never_seen", "timeout")]
+    if fail_fast and bad:
+        return EXIT_FAILED
+    if timed_out:
+        return EXIT_TIMEOUT
+    if "never_seen" in outcomes:
+        return EXIT_NEVER_SEEN
+    if bad:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _progress_text(
+    tracker: Tracker, wanted: list[str], results: dict[str, WaitResult], elapsed: float, now: float
+) -> str:
+    waiting = [g for g in wanted if g not in results]
+    if not waiting:
+        return ""
+    stats = compute_stats(tracker, now)
+    statuses: dict[str, int] = {}
+    etas = []
+    for gid in waiting:
+        entry = tracker.get(gid)
+        if entry is None:
+            status = "not listed yet"
+        elif entry.state is RowState.PENDING:
+            status = "finishing"
+        else:
+            status = clean(entry.generation.status, max_len=12)
+            etas.append(stats.eta_for(entry.generation))
+        statuses[status] = statuses.get(status, 0) + 1
+    if len(wanted) == 1:
+        state = next(iter(statuses))
+    else:
+        state = f"{len(results)}/{len(wanted)} done · " + ", ".join(
+            f"{n} {s}" for s, n in statuses.items()
+        )
+    known = [e for e in etas if e is not None]
+    eta = fmt_eta(max(known)) if known and len(known) == len(etas) else fmt_eta(None)
+    return f"waiting: {state} · {fmt_duration(elapsed)} · ETA {eta}"
+
+
+# -- cancel ---------------------------------------------------------------------------------
+
+
+async def run_cancel(client: QueueClient, ids: Sequence[str], *, out: Line) -> int:
+    """Cancel each id: 0 when every one was cancelled, 1 when any had already finished."""
+    any_finished = False
+    for gid in dict.fromkeys(ids):
+        outcome = await client.cancel(_path_id(gid))
+        if outcome is CancelOutcome.CANCELLED:
+            out(f"cancelled {clean(gid, max_len=128)}")
+        else:
+            any_finished = True
+            out(f"{clean(gid, max_len=128)} already finished")
+    return EXIT_FAILED if any_finished else EXIT_OK
+
+
+__all__ = [
+    "EXIT_NEVER_SEEN",
+    "EXIT_TIMEOUT",
+    "WaitResult",
+    "run_cancel",
+    "run_events",
+    "run_wait",
+    "valid_id",
+]

@@ -1,0 +1,517 @@
+"""Outcome sources: every finished row gets its outcome, whichever sources the hub has.
+
+The demo hub runs in-process (the streaming ASGI transport) on a FakeClock; the
+watcher is driven poll by poll. Stubbed hubs (respx) cover hubs lacking a source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from click.testing import CliRunner
+
+from queue_tui import cli
+from queue_tui.api.asgi_stream import StreamingASGITransport
+from queue_tui.api.client import QueueClient
+from queue_tui.api.errors import QueueError
+from queue_tui.api.models import Generation
+from queue_tui.config import Settings
+from queue_tui.core.filters import QueueFilters
+from queue_tui.core.outcomes import EventsState, LifecycleWatcher
+from queue_tui.core.tracker import EventKind, LifecycleEvent, RowState, Tracker
+from queue_tui.demo.clock import FakeClock
+from queue_tui.demo.server import create_app
+
+START = 1_764_000_000.0
+MODEL = "outcome-test-model"
+DEMO = "http://demo.queue-tui.invalid"
+HOST = "https://hub.test"
+
+
+class Harness:
+    """A tracker and watcher on an in-process demo hub, driven one poll at a time."""
+
+    def __init__(self, app: Any, clock: FakeClock, client: QueueClient, **watcher_kw: Any):
+        self.app = app
+        self.sim = app.state.sim
+        self.clock = clock
+        self.client = client
+        self.tracker = Tracker(linger=10_000, clock=clock)
+        self.watcher = LifecycleWatcher(
+            client, self.tracker, 0.0, clock=clock, backoff_cap=0.05, **watcher_kw
+        )
+        self.filters = QueueFilters(model=MODEL)
+        self.events: list[LifecycleEvent] = []
+        self.stream_task: asyncio.Task[None] | None = None
+
+    def _on_events(self, events: list[LifecycleEvent]) -> None:
+        self.events.extend(events)
+
+    def start_stream(self) -> None:
+        self.stream_task = asyncio.create_task(self.watcher.run_event_stream(self._on_events))
+
+    async def wait_stream(self, state: EventsState, timeout: float = 3.0) -> None:
+        async with asyncio.timeout(timeout):
+            while self.watcher.events_state is not state:
+                await asyncio.sleep(0.01)
+
+    async def poll(self) -> None:
+        result = await self.client.fetch(self.filters)
+        self.events.extend(await self.watcher.handle_snapshot(result))
+
+    async def enqueue(self, n: int, **body: Any) -> list[str]:
+        ids: list[str] = []
+        while len(ids) < n:
+            count = min(4, n - len(ids))
+            ids += await self.client.enqueue(MODEL, "a test prompt", num_generations=count, **body)
+        return ids
+
+    async def enqueue_mix(self) -> list[str]:
+        """Six ordinary renders, two bound to fail (a bad aspect ratio), and one that
+        someone else cancels after the first round."""
+        ids = await self.enqueue(6) + await self.enqueue(2, aspect_ratio="7:3")
+        await self.run(rounds=1)
+        extra = await self.enqueue(1)
+        await self.poll()
+        assert self.sim.cancel(extra[0])
+        return ids + extra
+
+    async def run(self, rounds: int, step: float = 5.0, settle: float = 0.05) -> None:
+        for _ in range(rounds):
+            self.clock.advance(step)
+            await asyncio.sleep(settle)  # lets the stream deliver what the step finished
+            await self.poll()
+
+    def finals(self) -> dict[str, LifecycleEvent]:
+        out: dict[str, LifecycleEvent] = {}
+        for event in self.events:
+            if event.is_final:
+                assert event.generation_id not in out, f"two outcomes for {event.generation_id}"
+                out[event.generation_id] = event
+        return out
+
+    def hub_outcomes(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for status in ("succeeded", "failed", "cancelled"):
+            for r in self.sim.list(model=MODEL, status=status):
+                if r["generation_id"] in ids:
+                    rows[r["generation_id"]] = r
+        return rows
+
+    def assert_every_outcome_matches_the_hub(self, ids: list[str]) -> dict[str, LifecycleEvent]:
+        finals = self.finals()
+        hub = self.hub_outcomes(ids)
+        assert set(hub) == set(ids), "the scenario should finish every generation"
+        assert set(finals) == set(ids)
+        for gid, event in finals.items():
+            truth = hub[gid]
+            assert event.kind.value == truth["status"], (gid, event.source)
+            if truth["status"] == "succeeded":
+                assert event.generation.result_url == truth["result_url"]
+            if truth["status"] == "failed":
+                assert event.generation.error_message == truth["error_message"]
+        assert self.tracker.pending_ids() == []
+        return finals
+
+    async def close(self) -> None:
+        if self.stream_task is not None:
+            self.stream_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.stream_task
+        await self.client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def harness(*, events: bool = True, **watcher_kw: Any) -> AsyncIterator[Harness]:
+    clock = FakeClock(START)
+    app = create_app(seed=7, clock=clock, events=events, tick=0.01, keepalive=0.5)
+    client = QueueClient(Settings(host=DEMO, demo=True), transport=StreamingASGITransport(app))
+    h = Harness(app, clock, client, **watcher_kw)
+    try:
+        yield h
+    finally:
+        await h.close()
+
+
+def lifecycle_in_order(events: list[LifecycleEvent]) -> None:
+    per_id: dict[str, list[int]] = {}
+    for e in events:
+        per_id.setdefault(e.generation_id, []).append(e.kind.order)
+    for gid, orders in per_id.items():
+        assert orders == sorted(orders), (gid, orders)
+
+
+# -- the demo hub with its event stream on, off, and dropped -----------------------------------
+
+
+async def test_with_the_event_stream_outcomes_arrive_from_it() -> None:
+    async with harness() as h:
+        h.start_stream()
+        await h.wait_stream(EventsState.LIVE)
+        await h.poll()
+        ids = await h.enqueue_mix()
+        await h.run(rounds=12)
+        finals = h.assert_every_outcome_matches_the_hub(ids)
+        assert {e.kind.value for e in finals.values()} == {"succeeded", "failed", "cancelled"}
+        sources = {e.source for e in finals.values()}
+        assert "events" in sources
+        # The stream's outcomes carry the URL or error the moment they happen.
+        assert all(e.generation.completed_at is not None for e in finals.values())
+        lifecycle_in_order(h.events)
+        assert h.watcher.events_received >= len(
+            [e for e in finals.values() if e.source == "events"]
+        )
+
+
+async def test_without_the_event_stream_status_queries_resolve_everything() -> None:
+    async with harness(events=False) as h:
+        h.start_stream()
+        await h.wait_stream(EventsState.UNAVAILABLE)
+        assert h.watcher.sources["events"] == "unavailable"
+        await h.poll()
+        ids = await h.enqueue_mix()
+        await h.run(rounds=12)
+        finals = h.assert_every_outcome_matches_the_hub(ids)
+        assert {e.kind.value for e in finals.values()} == {"succeeded", "failed", "cancelled"}
+        assert {e.source for e in finals.values()} <= {"poll", "status-query"}
+        assert h.watcher.status_queries > 0
+        lifecycle_in_order(h.events)
+
+
+async def test_a_stream_dropped_mid_run_still_leaves_no_row_without_outcome() -> None:
+    async with harness() as h:
+        h.start_stream()
+        await h.wait_stream(EventsState.LIVE)
+        await h.poll()
+        ids = await h.enqueue_mix()
+        await h.run(rounds=1)
+        # The hub ends every stream and refuses to keep new ones open.
+        h.app.state.stop_event.set()
+        await h.run(rounds=12)
+        h.assert_every_outcome_matches_the_hub(ids)
+        assert h.watcher.events_reconnects >= 1
+        assert h.watcher.events_state in (EventsState.RETRYING, EventsState.CONNECTING)
+        lifecycle_in_order(h.events)
+
+
+async def test_a_row_no_source_can_explain_is_finished_outcome_unknown() -> None:
+    async with harness(events=False) as h:
+        gid = "11111111-2222-4333-8444-555555555555"
+        h.sim.add_row(
+            {"generation_id": gid, "model_name": MODEL, "media_type": "image", "status": "queued"}
+        )
+        await h.poll()
+        # It leaves the list without a trace: no terminal list has it, get says 404.
+        h.sim.add_row({"generation_id": gid, "model_name": MODEL, "status": "expired"})
+        await h.run(rounds=3)
+        finals = h.finals()
+        assert finals[gid].kind is EventKind.UNKNOWN
+        assert finals[gid].source == "get-404"
+        assert [e.kind.value for e in h.events if e.generation_id == gid] == [
+            "appeared",
+            "vanished",
+            "unknown",
+        ]
+
+
+async def test_the_watcher_cancels_and_records_it_at_once() -> None:
+    async with harness(events=False) as h:
+        await h.poll()
+        (gid,) = await h.enqueue(1)
+        await h.poll()
+        outcome, events = await h.watcher.cancel(gid)
+        assert outcome.value == "cancelled"
+        assert [(e.kind, e.source) for e in events] == [(EventKind.CANCELLED, "cancel")]
+        await h.run(rounds=2)
+        assert [e.kind.value for e in h.events if e.generation_id == gid] == ["appeared"]
+        outcome, events = await h.watcher.cancel(gid)
+        assert outcome.value == "already_finished" and events == []
+
+
+async def test_a_live_stream_gets_one_round_of_grace_before_status_queries() -> None:
+    async with harness() as h:
+        h.start_stream()
+        await h.wait_stream(EventsState.LIVE)
+        gid = "22222222-2222-4333-8444-555555555555"
+        h.sim.add_row({"generation_id": gid, "model_name": MODEL, "status": "processing"})
+        await h.poll()
+        h.sim.add_row(
+            {"generation_id": gid, "model_name": MODEL, "status": "cancelled", "completed_at": 1}
+        )
+        await h.poll()  # vanished: the stream might still tell
+        assert h.tracker.is_pending(gid)
+        assert h.watcher.status_queries == 0
+        await h.poll()  # nothing came: ask the cancelled list
+        assert h.finals()[gid].kind is EventKind.CANCELLED
+        assert h.finals()[gid].source == "status-query"
+
+
+async def test_watched_ids_not_listed_yet_are_looked_up() -> None:
+    async with harness(events=False) as h:
+        await h.poll()
+        ids = await h.enqueue(2)
+        for gid in ids:
+            h.tracker.watch(gid)
+        # Finished before any poll listed them: the terminal lists still tell.
+        h.clock.advance(600)
+        await h.poll()
+        h.assert_every_outcome_matches_the_hub(ids)
+
+
+# -- stubbed hubs lacking sources --------------------------------------------------------------
+
+
+def stub_settings() -> Settings:
+    return Settings(host=HOST, token="tok", token_source="--token")
+
+
+def active_page(*ids: str) -> dict[str, Any]:
+    rows = [
+        {"generation_id": g, "model_name": "m", "status": "processing", "enqueued_at": START}
+        for g in ids
+    ]
+    return {"count": len(rows), "generations": rows}
+
+
+@respx.mock
+async def test_status_queries_refused_fall_back_to_get_404(respx_mock: respx.Router) -> None:
+    pages = iter([active_page("a"), active_page()])
+
+    def queue(request: httpx.Request) -> httpx.Response:
+        if "status" in request.url.params:
+            body = {"error": {"type": "invalid_params", "title": "bad status"}}
+            return httpx.Response(422, json=body)
+        return httpx.Response(200, json=next(pages))
+
+    respx_mock.get(f"{HOST}/api/ai/queue").mock(side_effect=queue)
+    get = respx_mock.get(f"{HOST}/api/ai/queue/a").respond(404)
+    async with QueueClient(stub_settings()) as client:
+        tracker = Tracker(clock=lambda: START)
+        watcher = LifecycleWatcher(client, tracker, 0.0, events=False)
+        events = await watcher.handle_snapshot(await client.fetch())
+        events += await watcher.handle_snapshot(await client.fetch())
+    assert not watcher.status_queries_available
+    assert get.called
+    assert [(e.kind.value, e.source) for e in events] == [
+        ("appeared", "poll"),
+        ("vanished", "poll"),
+        ("unknown", "get-404"),
+    ]
+
+
+@respx.mock
+async def test_with_no_source_at_all_a_vanished_row_is_unknown_at_once(
+    respx_mock: respx.Router,
+) -> None:
+    pages = iter([active_page("a"), active_page()])
+    respx_mock.get(f"{HOST}/api/ai/queue", params={"status": "succeeded"}).respond(404)
+    respx_mock.get(f"{HOST}/api/ai/queue").mock(
+        side_effect=lambda request: httpx.Response(200, json=next(pages))
+    )
+    respx_mock.get(f"{HOST}/api/ai/queue/a").respond(405)
+    respx_mock.get(f"{HOST}/api/events").respond(404)
+    async with QueueClient(stub_settings()) as client:
+        tracker = Tracker(clock=lambda: START)
+        watcher = LifecycleWatcher(client, tracker, 0.0)
+        await watcher.run_event_stream(lambda events: None)  # returns: no stream here
+        assert watcher.events_state is EventsState.UNAVAILABLE
+        events = await watcher.handle_snapshot(await client.fetch())
+        events += await watcher.handle_snapshot(await client.fetch())
+        assert watcher.sources == {
+            "events": "unavailable",
+            "status-query": "unavailable",
+            "get": "unavailable",
+        }
+        assert [e.kind.value for e in events][-1] == "unknown"
+        assert tracker.get("a").state is RowState.FINISHED
+
+
+@respx.mock
+async def test_transient_status_query_failures_are_retried_not_fatal(
+    respx_mock: respx.Router,
+) -> None:
+    calls = {"status": 0}
+
+    def queue(request: httpx.Request) -> httpx.Response:
+        status = request.url.params.get("status")
+        if status is None:
+            return httpx.Response(200, json=active_page())
+        calls["status"] += 1
+        if calls["status"] == 1:
+            return httpx.Response(503)
+        rows = (
+            []
+            if status != "failed"
+            else [{"generation_id": "a", "status": "failed", "error_message": "boom"}]
+        )
+        return httpx.Response(200, json={"count": len(rows), "generations": rows})
+
+    respx_mock.get(f"{HOST}/api/ai/queue").mock(side_effect=queue)
+    respx_mock.get(f"{HOST}/api/ai/queue/a").respond(404)
+    async with QueueClient(stub_settings()) as client:
+        tracker = Tracker(clock=lambda: START)
+        tracker.watch("a")
+        watcher = LifecycleWatcher(client, tracker, 0.0, events=False)
+        first = await watcher.resolve()
+        assert first == [] and watcher.status_queries_available
+        second = await watcher.resolve()
+    assert [(e.kind.value, e.generation.error_message) for e in second] == [("failed", "boom")]
+
+
+async def test_resolution_runs_at_most_once_per_interval() -> None:
+    now = [100.0]
+    tracker = Tracker(clock=lambda: START)
+    tracker.watch("x")
+
+    class NoHub:
+        settings = stub_settings()
+        calls = 0
+
+        async def fetch(self, filters: QueueFilters) -> Any:
+            NoHub.calls += 1
+            raise QueueError("down")
+
+        async def get(self, generation_id: str) -> Any:
+            raise QueueError("down")
+
+    hub: Any = NoHub()
+    watcher = LifecycleWatcher(hub, tracker, 2.0, events=False, monotonic=lambda: now[0])
+    await watcher.resolve()
+    await watcher.resolve()
+    now[0] += 1.0
+    await watcher.resolve()
+    assert NoHub.calls == 1
+    now[0] += 1.5
+    await watcher.resolve()
+    assert NoHub.calls == 2
+
+
+# -- the event stream client ----------------------------------------------------------------------
+
+
+SSE = "text/event-stream"
+
+
+@respx.mock
+async def test_stream_ignores_other_events_and_garbage(respx_mock: respx.Router) -> None:
+    body = (
+        ": keep-alive\n\n"
+        'event: workspace_updated\ndata: {"generation_id": "a", "status": "failed"}\n\n'
+        "event: media_generation_completed\ndata: not json\n\n"
+        "event: media_generation_completed\ndata: [1, 2]\n\n"
+        'event: media_generation_completed\ndata: {"generation_id": "a", "status": "succeeded",'
+        ' "url": "https://hub/a.png"}\n\n'
+    )
+    respx_mock.get(f"{HOST}/api/events").mock(
+        side_effect=[
+            httpx.Response(200, headers={"content-type": SSE}, text=body),
+            httpx.Response(404),
+        ]
+    )
+    async with QueueClient(stub_settings()) as client:
+        tracker = Tracker(clock=lambda: START)
+        tracker.observe([Generation(generation_id="a", status="processing")], START)
+        got: list[LifecycleEvent] = []
+        watcher = LifecycleWatcher(client, tracker, 2.0, backoff_cap=0.01)
+        await watcher.run_event_stream(got.extend)
+    assert [(e.kind.value, e.generation.result_url) for e in got] == [
+        ("succeeded", "https://hub/a.png")
+    ]
+    assert watcher.events_reconnects == 1  # the first stream ended; the second was a 404
+    assert watcher.events_state is EventsState.UNAVAILABLE
+
+
+@respx.mock
+async def test_stream_retries_server_errors_with_backoff(respx_mock: respx.Router) -> None:
+    route = respx_mock.get(f"{HOST}/api/events").mock(
+        side_effect=[httpx.Response(502), httpx.ConnectError("refused"), httpx.Response(405)]
+    )
+    states: list[EventsState] = []
+    async with QueueClient(stub_settings()) as client:
+        watcher = LifecycleWatcher(client, Tracker(), 2.0, backoff_cap=0.01)
+        await watcher.run_event_stream(lambda events: None, on_state=states.append)
+    assert route.call_count == 3
+    assert states == [
+        EventsState.RETRYING,
+        EventsState.CONNECTING,
+        EventsState.RETRYING,
+        EventsState.CONNECTING,
+        EventsState.UNAVAILABLE,
+    ]
+
+
+@respx.mock
+async def test_a_non_sse_answer_means_no_stream(respx_mock: respx.Router) -> None:
+    respx_mock.get(f"{HOST}/api/events").respond(200, html="<html>login</html>")
+    async with QueueClient(stub_settings()) as client:
+        watcher = LifecycleWatcher(client, Tracker(), 2.0)
+        await watcher.run_event_stream(lambda events: None)
+    assert watcher.events_state is EventsState.UNAVAILABLE
+
+
+async def test_stream_off_does_nothing() -> None:
+    watcher = LifecycleWatcher(None, Tracker(), 2.0, events=False)  # type: ignore[arg-type]
+    await watcher.run_event_stream(lambda events: None)
+    assert watcher.events_state is EventsState.OFF
+
+
+# -- cancel from the CLI -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
+    for name in ("OXEN_API_KEY", "QUEUE_TUI_HOST", "QUEUE_TUI_INTERVAL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OXEN_CONFIG_DIR", str(tmp_path / "oxen"))
+    monkeypatch.setenv("QUEUE_TUI_CONFIG", str(tmp_path / "config.toml"))
+    return tmp_path
+
+
+@respx.mock
+def test_cli_cancel_reports_each_id(respx_mock: respx.Router, isolated_env: Any) -> None:
+    respx_mock.delete(f"{HOST}/api/ai/queue/a1").respond(
+        200, json={"status": "success", "generation_id": "a1"}
+    )
+    respx_mock.delete(f"{HOST}/api/ai/queue/b2").respond(
+        404, json={"error": {"type": "resource_not_found", "title": "x"}, "status": "error"}
+    )
+    ok = CliRunner().invoke(cli.main, ["cancel", "a1", "--host", HOST, "--token", "t"])
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout == "cancelled a1\n"
+    mixed = CliRunner().invoke(cli.main, ["cancel", "a1", "b2", "--host", HOST, "--token", "t"])
+    assert mixed.exit_code == 1
+    assert mixed.stdout == "cancelled a1\nb2 already finished\n"
+
+
+@respx.mock
+def test_cli_cancel_refused_in_read_only_mode(respx_mock: respx.Router, isolated_env: Any) -> None:
+    route = respx_mock.delete(f"{HOST}/api/ai/queue/a1").respond(200, json={})
+    flag = CliRunner().invoke(cli.main, ["--read-only", "cancel", "a1", "--host", HOST])
+    assert flag.exit_code == 2
+    assert "read-only" in flag.stderr
+    (isolated_env / "config.toml").write_text("read_only = true\n")
+    conf = CliRunner().invoke(cli.main, ["cancel", "a1", "--host", HOST])
+    assert conf.exit_code == 2
+    assert not route.called
+
+
+@respx.mock
+def test_cli_cancel_hub_errors_use_their_exit_code(
+    respx_mock: respx.Router, isolated_env: Any
+) -> None:
+    respx_mock.delete(f"{HOST}/api/ai/queue/a1").respond(401)
+    result = CliRunner().invoke(cli.main, ["cancel", "a1", "--host", HOST, "--token", "t"])
+    assert result.exit_code == 4
+    assert "Traceback" not in result.output
+
+
+def test_cli_refuses_ids_that_are_not_ids(isolated_env: Any) -> None:
+    result = CliRunner().invoke(cli.main, ["cancel", "../../api/events", "--host", HOST])
+    assert result.exit_code == 2
+    assert "not a generation id" in result.stderr
