@@ -20,13 +20,6 @@ from typing import Any
 from urllib.parse import quote
 
 from queue_tui.api.client import CancelOutcome, QueueClient
-from queue_tui.api.errors import (
-    AuthError,
-    BadPayloadError,
-    InsecureTokenError,
-    NotFoundError,
-    RequestRejectedError,
-)
 from queue_tui.api.models import Generation
 from queue_tui.config import Settings
 from queue_tui.core.outcomes import LifecycleWatcher
@@ -46,14 +39,6 @@ Line = Callable[[str], None]
 
 #: Ids go into URL paths: accept what hub ids look like (uuids), refuse the rest.
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
-#: Errors a first poll cannot ride out: retrying would only repeat them.
-_FATAL_ON_FIRST_POLL = (
-    AuthError,
-    NotFoundError,
-    InsecureTokenError,
-    RequestRejectedError,
-    BadPayloadError,
-)
 
 
 def valid_id(generation_id: str) -> bool:
@@ -103,7 +88,10 @@ class _Loop:
                 snapshot: Snapshot | None = None
                 if isinstance(outcome, PollFailed):
                     error = outcome.error
-                    if self.successful_polls == 0 and isinstance(error, _FATAL_ON_FIRST_POLL):
+                    if self.successful_polls == 0:
+                        # Nothing to show yet: a script learns at once (with the exit code
+                        # of the fault) rather than watching retries. Later faults are
+                        # ridden out with backoff, one line on stderr each.
                         raise error
                     delay = outcome.delay
                     self._err(f"queue-tui: {error.message}; retrying in {delay:.0f}s")
