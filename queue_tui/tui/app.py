@@ -114,6 +114,7 @@ class QueueApp(App[None]):
         self.polls = 0
         self.failures = 0
         self._detail_screen: DetailScreen | None = None
+        self._main_screen: Screen | None = None
         self.table = GenerationsTable(clock=clock, id="table")
         self.detail = DetailPane(clock=clock, id="detail")
         self.filter_bar = FilterBar(settings.filters, id="filter-bar")
@@ -130,6 +131,7 @@ class QueueApp(App[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._main_screen = self.screen
         if self.settings.theme:
             if self.settings.theme in self.available_themes:
                 self.theme = self.settings.theme
@@ -293,6 +295,24 @@ class QueueApp(App[None]):
         self.action_open_detail()
 
     # -- actions -----------------------------------------------------------------------
+
+    #: Actions that only make sense on the dashboard (hidden over the detail view).
+    DASHBOARD_ACTIONS: ClassVar = frozenset(
+        {
+            "focus_search",
+            "cycle_sort",
+            "reverse_sort",
+            "toggle_detail",
+            "toggle_filters",
+            "open_detail",
+            "clear_filters",
+            "focus_table",
+        }
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        on_dashboard = self.screen is self._main_screen
+        return on_dashboard or action not in self.DASHBOARD_ACTIONS
 
     def action_refresh(self) -> None:
         if self.poller.paused:

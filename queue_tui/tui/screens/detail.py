@@ -24,14 +24,6 @@ class DetailScreen(Screen[None]):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    DEFAULT_CSS = """
-    DetailScreen DetailPane {
-        border: round $primary;
-        padding: 0 1;
-        height: 1fr;
-    }
-    """
-
     def __init__(self, gen: Generation | None, *, clock: Callable[[], float]) -> None:
         super().__init__()
         self.pane = DetailPane(clock=clock, id="detail-full")

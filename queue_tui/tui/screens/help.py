@@ -84,10 +84,10 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > VerticalScroll {
-        width: auto;
-        max-width: 90%;
+        width: 72;
+        max-width: 100%;
         height: auto;
-        max-height: 90%;
+        max-height: 100%;
         border: round $primary;
         border-title-align: center;
         border-subtitle-align: center;
@@ -95,7 +95,8 @@ class HelpScreen(ModalScreen[None]):
         padding: 0 2;
     }
     HelpScreen Static {
-        width: auto;
+        width: 1fr;
+        height: auto;
     }
     """
 

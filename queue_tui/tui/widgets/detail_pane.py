@@ -7,11 +7,12 @@ the pane repaints rarely on an idle dashboard.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from typing import Any
 
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -169,6 +170,14 @@ class DetailPane(VerticalScroll):
                 styles = {}
             self._body.update(render_generation(gen, now, styles))
         return True
+
+    def plain_text(self, width: int = 200) -> str:
+        """The pane's content as plain text (unwrapped at `width`), for tests and tools."""
+        if self.generation is None:
+            return ""
+        console = Console(width=width, no_color=True, record=True, file=io.StringIO())
+        console.print(render_generation(self.generation, self.clock()))
+        return console.export_text()
 
     @property
     def result_url(self) -> str | None:

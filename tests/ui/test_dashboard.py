@@ -1,0 +1,475 @@
+"""The dashboard, driven with Pilot against the in-process demo hub on a frozen clock."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from textual.widgets import Input, Select
+
+from queue_tui.api.asgi_stream import StreamingASGITransport
+from queue_tui.core.sanitize import clean
+from queue_tui.demo.clock import FakeClock
+from queue_tui.demo.server import create_app
+from queue_tui.demo.simulator import QueueSimulator
+from queue_tui.tui.widgets.generations_table import GenerationsTable
+from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, wait_until
+
+SIZE = (120, 36)
+
+
+def visible_range(table: GenerationsTable) -> range:
+    top = int(table.scroll_y)
+    return range(top, top + table._viewport_rows())
+
+
+def queued_row(gid: str, enqueued_at: float, **extra: object) -> dict[str, object]:
+    """A row that never progresses (injected rows are served as they are)."""
+    return {
+        "generation_id": gid,
+        "model_name": "flux-1-dev",
+        "media_type": "image",
+        "status": "queued",
+        "enqueued_at": int(enqueued_at),
+        "target_namespace": "ox",
+        "target_repo": "product-shots",
+        **extra,
+    }
+
+
+class TestRows:
+    async def test_rows_of_the_first_poll_appear(self, clock: FakeClock, sim: QueueSimulator):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            expected = {row["generation_id"] for row in sim.list()}
+            assert expected, "the seeded demo hub has active rows"
+            assert set(app.table.generations) == expected
+            assert app.table.row_count == len(expected)
+            assert "live" in app.status_bar.text
+            assert f"{len(expected)} of {len(expected)} rows" in app.status_bar.text
+
+    async def test_default_order_is_processing_then_queued_then_by_enqueue_time(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            gens = [app.table.generations[gid] for gid in app.table.ordered_ids]
+            statuses = [g.status for g in gens]
+            assert statuses == sorted(statuses, key=["processing", "queued"].index)
+            for status in ("processing", "queued"):
+                times = [g.enqueued_at for g in gens if g.status == status]
+                assert times == sorted(times)
+
+    async def test_times_tick_without_a_fetch(self, clock: FakeClock, sim: QueueSimulator):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            requests = app.poller.requests
+            gid = app.table.ordered_ids[-1]
+            before = app.table.cell_text(gid, "age")
+            clock.advance(3600)
+            assert app.table.tick() > 0
+            assert app.table.cell_text(gid, "age") != before
+            assert app.poller.requests == requests
+
+    async def test_idle_tick_rewrites_nothing(self, clock: FakeClock, sim: QueueSimulator):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            app.table.tick(clock.now + 0.5)  # whatever was due at the poll's second
+            # Within the same second nothing a cell shows can change.
+            assert app.table.tick(clock.now + 0.6) == 0
+
+
+class TestPlaceIsKept:
+    async def test_selected_row_stays_selected_and_on_screen_while_rows_come_and_go(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        # A queued row that never progresses, in the middle of the queue by age.
+        sim.add_row(queued_row("keep-me-0000", DEMO_START - 90))
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=(100, 24)) as pilot:
+            await first_poll(pilot)
+            assert app.table.select_id("keep-me-0000")
+            await pilot.pause()
+            start_offset = app.table.cursor_row - int(app.table.scroll_y)
+            churned = 0
+            above_before = set(app.table.ordered_ids[: app.table.cursor_row])
+            for _ in range(12):
+                clock.advance(7)
+                await poll(pilot)
+                assert app.table.cursor_id == "keep-me-0000"
+                assert app.table.selected_generation.generation_id == "keep-me-0000"
+                assert app.table.cursor_row in visible_range(app.table)
+                assert app.table.cursor_row - int(app.table.scroll_y) == start_offset
+                assert app.detail.generation.generation_id == "keep-me-0000"
+                above = set(app.table.ordered_ids[: app.table.cursor_row])
+                churned += len(above ^ above_before)
+                above_before = above
+            assert churned > 0, "rows above the selection should have come and gone"
+
+    async def test_a_vanished_selection_moves_to_its_neighbour(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        sim.add_row(queued_row("going-away", DEMO_START - 90))
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            app.table.select_id("going-away")
+            await pilot.pause()
+            index = app.table.cursor_row
+            below = app.table.ordered_ids[index + 1]
+            assert sim.cancel("going-away")
+            await poll(pilot)
+            assert "going-away" not in app.table.generations
+            assert app.table.cursor_id == below
+
+
+class TestSorting:
+    async def test_s_cycles_the_sort_column_and_it_survives_a_poll(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            await pilot.press("down", "down")
+            selected = app.table.cursor_id
+            await pilot.press("s")
+            assert app.table.sort_column == "model"
+            assert app.table.cursor_id == selected
+
+            def models() -> list[str]:
+                return [app.table.generations[g].model_name for g in app.table.ordered_ids]
+
+            assert models() == sorted(models(), key=str.casefold)
+            clock.advance(30)
+            await poll(pilot)
+            assert app.table.sort_column == "model"
+            assert models() == sorted(models(), key=str.casefold)
+            await pilot.press("S")
+            assert app.table.sort_reverse
+            assert models() == sorted(models(), key=str.casefold, reverse=True)
+            clock.advance(30)
+            await poll(pilot)
+            assert models() == sorted(models(), key=str.casefold, reverse=True)
+
+    async def test_clicking_a_header_sorts_by_it_and_again_reverses(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            x, _ = app.table._col_x["age"]
+            await pilot.click(GenerationsTable, offset=(x + 2, 0))
+            await pilot.pause()
+            assert app.table.sort_column == "age"
+            first = app.table.sort_reverse
+            ages = [app.table.generations[g].age_seconds(clock.now) for g in app.table.ordered_ids]
+            assert ages == sorted(ages, reverse=first)
+            await pilot.click(GenerationsTable, offset=(x + 2, 0))
+            await pilot.pause()
+            assert app.table.sort_reverse is not first
+            clock.advance(10)
+            await poll(pilot)
+            ages = [app.table.generations[g].age_seconds(clock.now) for g in app.table.ordered_ids]
+            assert ages == sorted(ages, reverse=not first)
+
+
+class TestFilters:
+    @pytest.mark.parametrize(
+        ("select_id", "value", "field"),
+        [
+            ("model", "veo-3-fast", "model_name"),
+            ("media_type", "image", "media_type"),
+            ("status", "failed", "status"),
+        ],
+    )
+    async def test_select_filters_reach_the_hub_and_narrow_the_rows(
+        self, clock: FakeClock, sim: QueueSimulator, select_id: str, value: str, field: str
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            before = set(app.table.generations)
+            seen = app.polls
+            app.filter_bar.query_one(f"#{select_id}", Select).value = value
+            await wait_until(pilot, lambda: app.polls > seen, "the filtered poll")
+            assert getattr(app.poller.filters, select_id) == value
+            assert app.client.sent_params[-1][select_id] == value
+            rows = list(app.table.generations.values())
+            assert rows, "the filter should still match something"
+            assert all(getattr(g, field) == value for g in rows)
+            assert set(app.table.generations) != before
+            assert f"{select_id}={value}" in app.status_bar.text
+
+    @pytest.mark.parametrize(
+        ("input_id", "value", "field"),
+        [
+            ("namespace", "lumen", "target_namespace"),
+            ("repo", "storyboards", "target_repo"),
+            ("folder", "drafts", "target_directory"),
+        ],
+    )
+    async def test_target_inputs_apply_on_enter(
+        self, clock: FakeClock, sim: QueueSimulator, input_id: str, value: str, field: str
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            total = app.table.row_count
+            seen = app.polls
+            await pilot.click(f"#{input_id}")
+            await pilot.press(*value, "enter")
+            await wait_until(pilot, lambda: app.polls > seen, "the filtered poll")
+            assert getattr(app.poller.filters, input_id) == value
+            assert app.client.sent_params[-1][input_id] == value
+            rows = list(app.table.generations.values())
+            assert rows
+            assert all(getattr(g, field) == value for g in rows)
+            assert len(rows) < total
+            assert app.focused is app.table, "enter returns to the table"
+
+    async def test_target_inputs_apply_after_a_pause_in_typing(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            seen = app.polls
+            await pilot.click("#namespace")
+            await pilot.press(*"ox")
+            assert app.poller.filters.namespace is None, "not on every keystroke"
+            await wait_until(pilot, lambda: app.polls > seen, "the debounced poll")
+            assert app.poller.filters.namespace == "ox"
+
+    async def test_search_filters_instantly_without_a_request(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            total = app.table.row_count
+            requests = app.poller.requests
+            await pilot.press("slash")
+            assert isinstance(app.focused, Input) and app.focused.id == "search"
+            await pilot.press(*"kling")
+            rows = list(app.table.generations.values())
+            assert 0 < len(rows) < total
+            assert all("kling" in g.model_name for g in rows)
+            assert app.poller.requests == requests
+            assert f"{len(rows)} of {total} rows" in app.status_bar.text
+            await pilot.press("escape")
+            assert app.focused is app.table
+
+    async def test_selection_returns_when_the_search_is_cleared(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            target = next(
+                g
+                for gid in app.table.ordered_ids[3:]
+                if "veo" in (g := app.table.generations[gid]).model_name
+            )
+            app.table.select_id(target.generation_id)
+            await pilot.press("slash", *"kling")
+            assert target.generation_id not in app.table.generations
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+            assert target.generation_id in app.table.generations
+            assert app.table.cursor_id == target.generation_id
+
+    async def test_search_matches_prompt_and_error_text(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim, status="failed")
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            await pilot.press("slash", *"out of memory")
+            rows = list(app.table.generations.values())
+            assert rows
+            assert all("out of memory" in (g.error_message or "").lower() for g in rows)
+
+    async def test_cli_filters_prefill_the_widgets_and_the_first_request(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim, model="kling-v2-master", namespace="ox")
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            assert app.filter_bar.query_one("#model", Select).value == "kling-v2-master"
+            assert app.filter_bar.query_one("#namespace", Input).value == "ox"
+            assert app.client.sent_params[0] == {"model": "kling-v2-master", "namespace": "ox"}
+            assert all(g.model_name == "kling-v2-master" for g in app.table.generations.values())
+
+    async def test_ctrl_l_clears_every_filter(self, clock: FakeClock, sim: QueueSimulator):
+        app = make_app(clock=clock, sim=sim, media_type="video", repo="storyboards")
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            seen = app.polls
+            await pilot.press("ctrl+l")
+            await wait_until(pilot, lambda: app.polls > seen, "the unfiltered poll")
+            assert app.poller.filters.to_params() == {}
+            assert app.client.sent_params[-1] == {}
+            assert app.filter_bar.query_one("#media_type", Select).value == ""
+            assert app.table.row_count == len(sim.list())
+
+
+class TestDetail:
+    async def test_pane_shows_the_error_of_a_failed_generation(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim, status="failed")
+        async with app.run_test(size=(160, 48)) as pilot:
+            await first_poll(pilot)
+            gen = app.table.selected_generation
+            assert gen is not None and gen.error_message
+            assert app.detail.generation == gen
+            text = screen_text(app)
+            assert clean(gen.error_message)[:40] in text
+
+    async def test_pane_shows_the_result_url_and_c_copies_it(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim, status="succeeded")
+        async with app.run_test(size=(160, 48)) as pilot:
+            await first_poll(pilot)
+            await pilot.press("down")
+            gen = app.table.selected_generation
+            assert gen is not None and gen.result_url
+            assert gen.result_url in app.detail.plain_text()
+            assert gen.result_url[:40] in screen_text(app)
+            assert gen.result_url in hyperlinks(app), "shown as a terminal hyperlink"
+            await pilot.press("c")
+            assert app.clipboard == gen.result_url
+
+    async def test_c_copies_the_id_when_there_is_no_url(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            gen = app.table.selected_generation
+            await pilot.press("c")
+            assert app.clipboard == gen.generation_id
+
+    async def test_o_opens_only_http_urls(
+        self, clock: FakeClock, sim: QueueSimulator, monkeypatch: pytest.MonkeyPatch
+    ):
+        opened: list[str] = []
+        monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url))
+        sim.add_row(queued_row("bad-url", DEMO_START - 5, result_url="javascript:alert(1)"))
+        sim.add_row(queued_row("good-url", DEMO_START - 4, result_url="https://hub.oxen.ai/x.png"))
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            app.table.select_id("bad-url")
+            await pilot.press("o")
+            app.table.select_id("good-url")
+            await pilot.press("o")
+            await wait_until(pilot, lambda: bool(opened), "the browser call")
+            await pilot.pause(0.05)
+            assert opened == ["https://hub.oxen.ai/x.png"]
+
+    async def test_enter_toggles_the_full_screen_detail(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim, status="failed")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await first_poll(pilot)
+            gen = app.table.selected_generation
+            await pilot.press("enter")
+            assert app.screen.id != app._main_screen.id
+            assert app._detail_screen.pane.generation == gen
+            await pilot.press("enter")
+            assert app.screen is app._main_screen
+            await pilot.press("d")
+            assert not app.detail.display
+            await pilot.press("d")
+            assert app.detail.display
+
+
+class TestPolling:
+    async def test_pause_stops_requests_and_resume_polls_at_once(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            await pilot.press("p")
+            assert app.poller.paused
+            assert "paused" in app.status_bar.text
+            requests = app.poller.requests
+            for _ in range(3):
+                clock.advance(5)
+                await pilot.press("r")
+                await pilot.pause(0.05)
+            assert app.poller.requests == requests
+            await pilot.press("p")
+            await wait_until(pilot, lambda: app.poller.requests > requests, "a poll on resume")
+            assert "live" in app.status_bar.text
+
+    async def test_a_failing_hub_shows_the_error_and_keeps_the_last_rows(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        hub = FlakyHub(StreamingASGITransport(create_app(sim)))
+        app = make_app(clock=clock, sim=sim, transport=hub)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            rows = set(app.table.generations)
+            assert rows
+
+            hub.mode = "500"
+            clock.advance(5)
+            await poll(pilot)
+            assert "hub error 500" in app.status_bar.text
+            assert "stale" in app.status_bar.text
+            assert "retry in" in app.status_bar.text
+            assert set(app.table.generations) == rows
+            assert app.table.has_class("-stale")
+
+            hub.mode = "down"
+            await poll(pilot)
+            assert "cannot reach" in app.status_bar.text
+            assert set(app.table.generations) == rows
+            assert app.is_running
+
+            hub.mode = "ok"
+            await poll(pilot)
+            assert "live" in app.status_bar.text
+            assert not app.table.has_class("-stale")
+            assert set(app.table.generations) == {r["generation_id"] for r in sim.list()}
+
+
+class FlakyHub(httpx.AsyncBaseTransport):
+    """The demo hub, until told to answer 500 or to be unreachable."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.mode = "ok"
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.mode == "500":
+            return httpx.Response(500, text="<html>Internal Server Error</html>")
+        if self.mode == "down":
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def hyperlinks(app) -> set[str]:
+    """Every hyperlink target on the current screen."""
+    return {
+        segment.style.link
+        for strip in app.screen._compositor.render_strips()
+        for segment in strip
+        if segment.style is not None and segment.style.link
+    }
+
+
+def screen_text(app) -> str:
+    """The current screen as plain text, line by line."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
