@@ -78,7 +78,7 @@ class QueueApp(App[None]):
         Binding("d", "toggle_detail", "Pane", show=False),
         Binding("f", "toggle_filters", "Filters", show=False),
         Binding("ctrl+l", "clear_filters", "Clear filters", show=False, priority=True),
-        Binding("escape", "focus_table", "Table", show=False),
+        Binding("escape", "focus_table", "Back to table"),
         Binding("question_mark", "help", "Help"),
     ]
 
@@ -257,15 +257,30 @@ class QueueApp(App[None]):
             shown=self.table.row_count,
             total=len(rows),
             dropped=self.dropped,
-            filters=self.filters.describe(),
+            filters=describe_filters(self.filters),
             polls=self.polls,
         )
 
     def _update_status(self) -> None:
         self.status_bar.set_state(self._status_state())
 
+    def _empty_message(self) -> str:
+        """Why the table is empty, for the detail pane."""
+        if self.polls == 0:
+            if self.failure is not None:
+                return "Cannot load the queue yet: see the status bar."
+            return "Waiting for the first page from the hub…"
+        if not self.current_rows():
+            if self.filters.status:
+                return f"No {self.filters.status} generations."
+            return "The queue is empty: nothing is queued or processing."
+        return "No generations match the filters (ctrl+l clears them)."
+
     def _update_detail(self, now: float | None = None) -> None:
         now = self.clock() if now is None else now
+        self.detail.empty_message = (
+            self._empty_message() if self.table.row_count == 0 else "No generation selected"
+        )
         self.detail.show(self.table.selected_generation, now)
         screen = self._detail_screen
         if screen is not None and screen.pane.generation is not None:
@@ -312,6 +327,9 @@ class QueueApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         on_dashboard = self.screen is self._main_screen
+        if action == "focus_table":
+            # Offered (and shown in the footer) only while focus is elsewhere.
+            return on_dashboard and self.focused is not self.table
         return on_dashboard or action not in self.DASHBOARD_ACTIONS
 
     def action_refresh(self) -> None:
@@ -437,6 +455,17 @@ class QueueApp(App[None]):
         )
         yield SystemCommand("Help", "Every key (?)", self.action_help)
         yield from super().get_system_commands(screen)
+
+
+def describe_filters(filters: QueueFilters) -> str:
+    """Short form of the active filters for the status bar: `media=video /storyboards`."""
+    parts = []
+    for name, value in filters.active().items():
+        if name == "search":
+            parts.append(f"/{value}")
+        else:
+            parts.append(f"{'media' if name == 'media_type' else name}={value}")
+    return " ".join(parts)
 
 
 def run_dashboard(settings: Settings, seed: int = 7, chaos: float = 0.0) -> None:

@@ -52,6 +52,17 @@ def _param_value(value: Any) -> str:
     return clean(text, max_len=PARAM_VALUE_MAX)
 
 
+def _durations(gen: Generation, now: float) -> tuple[str, str]:
+    """Queue wait and run time: exact once final, coarse while they grow (so the pane
+    repaints once a minute, not every second, for a long-running generation)."""
+    wait, run = gen.wait_seconds(now), gen.run_seconds(now)
+    live_wait = gen.started_at is None and not gen.is_terminal
+    live_run = gen.completed_at is None and not gen.is_terminal
+    wait_text = (fmt_coarse if live_wait else fmt_duration)(wait)
+    run_text = (fmt_coarse if live_run else fmt_duration)(run)
+    return wait_text, run_text
+
+
 def render_generation(
     gen: Generation,
     now: float,
@@ -88,10 +99,9 @@ def render_generation(
     row("enqueued", _relative(gen.enqueued_at, now))
     row("started", _relative(gen.started_at, now))
     row("completed", _relative(gen.completed_at, now))
-    wait = gen.wait_seconds(now)
-    run = gen.run_seconds(now)
-    row("queue wait", fmt_duration(wait) if wait is not None else DASH)
-    row("run time", fmt_duration(run) if run is not None else DASH)
+    wait, run = _durations(gen, now)
+    row("queue wait", wait)
+    row("run time", run)
     if gen.prompt:
         row("prompt", safe_text(gen.prompt, max_len=PROMPT_MAX, multiline=True))
     for key, value in sorted(gen.params.items(), key=lambda kv: str(kv[0])):
@@ -110,8 +120,7 @@ def detail_signature(gen: Generation | None, now: float) -> tuple[Any, ...]:
         _relative(gen.enqueued_at, now),
         _relative(gen.started_at, now),
         _relative(gen.completed_at, now),
-        fmt_duration(gen.wait_seconds(now)),
-        fmt_duration(gen.run_seconds(now)),
+        *_durations(gen, now),
     )
 
 
@@ -138,7 +147,8 @@ class DetailPane(VerticalScroll):
         self.clock = clock
         self.generation: Generation | None = None
         self._signature: tuple[Any, ...] | None = None
-        self._body = Static(Text("No generation selected", style="dim"), id="detail-body")
+        self.empty_message = "No generation selected"
+        self._body = Static(Text(self.empty_message, style="dim"), id="detail-body")
         self.border_title = "Details"
 
     def compose(self):  # type: ignore[override]
@@ -149,26 +159,30 @@ class DetailPane(VerticalScroll):
     ) -> bool:
         """Display `gen`; returns whether anything was repainted."""
         now = self.clock() if now is None else now
-        signature = detail_signature(gen, now)
+        signature = (*detail_signature(gen, now), self.empty_message)
         if not force and signature == self._signature:
             return False
-        if (
-            gen is None
-            or self.generation is None
-            or (gen.generation_id != self.generation.generation_id)
-        ):
+        same_row = (
+            gen is not None
+            and self.generation is not None
+            and gen.generation_id == self.generation.generation_id
+        )
+        if not same_row:
             self.scroll_home(animate=False)
+        # Only the relative times moved: same lines, so no layout pass (which would
+        # repaint far more of the screen than the few characters that changed).
+        times_only = same_row and gen == self.generation and not force
         self._signature = signature
         self.generation = gen
         if gen is None:
-            self._body.update(Text("No generation selected", style="dim"))
+            self._body.update(Text(self.empty_message, style="dim"))
         else:
             try:
                 variables = self.app.get_css_variables()
                 styles = theme_status_styles(variables, dark=self.app.current_theme.dark)
             except Exception:
                 styles = {}
-            self._body.update(render_generation(gen, now, styles))
+            self._body.update(render_generation(gen, now, styles), layout=not times_only)
         return True
 
     def plain_text(self, width: int = 200) -> str:

@@ -169,10 +169,21 @@ class FilterBar(Widget):
             for name in sorted(self._models, key=str.casefold)
         ]
 
+    def on_mount(self) -> None:
+        self._mark_set()
+
+    def _mark_set(self) -> None:
+        """Highlight the widgets whose filter is set, so active filters stand out."""
+        for select in self.query(Select):
+            select.set_class(bool(select.value) and select.value != Select.NULL, "-set")
+        for field in self.query(Input):
+            field.set_class(bool(field.value.strip()), "-set")
+
     def _post_if_changed(self) -> None:
         if self._debounce is not None:
             self._debounce.stop()
             self._debounce = None
+        self._mark_set()
         current = self.filters
         if current != self._posted:
             self._posted = current
@@ -191,6 +202,7 @@ class FilterBar(Widget):
     @on(Input.Changed, ".target-input")
     def _target_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self._mark_set()
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE, self._post_if_changed)

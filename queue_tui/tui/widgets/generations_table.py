@@ -79,6 +79,9 @@ MODEL_MIN, MODEL_MAX = 8, 22
 PROMPT_MIN, TARGET_MIN, TARGET_MAX = 12, 8, 34
 #: Hub strings are cut to this before they become cells (the column crops the rest).
 CELL_MAX = 120
+#: Columns whose few distinct values share cell objects (status, model, media, times).
+SHARED_CELL_COLUMNS = frozenset({0, 1, 2, 4, 5, 6})
+CELL_CACHE_MAX = 8192
 
 
 def next_text_change(anchor: float, now: float) -> float:
@@ -237,6 +240,7 @@ class GenerationsTable(DataTable):
         self._target_width = 12
         self._layout_key: tuple[int, int, int] = (-1, -1, -1)
         self._status_styles: dict[str, Style] = {}
+        self._cell_cache: dict[tuple[int, str, str], Text] = {}
         self._restoring = False
         #: The row the user chose (generation_id); kept while it is hidden or gone.
         self.selected_key: str | None = None
@@ -401,6 +405,7 @@ class GenerationsTable(DataTable):
     def restyle(self) -> None:
         """Recolour the status cells (after a theme change)."""
         self._status_styles = self._compute_status_styles()
+        self._cell_cache.clear()
         ckey = self._ckeys["status"]
         for gid, gen in self._gens.items():
             self._data[self._row_keys[gid]][ckey] = self._make_cell(0, self._texts[gid][0], gen)
@@ -411,6 +416,7 @@ class GenerationsTable(DataTable):
 
     def on_mount(self) -> None:
         self._status_styles = self._compute_status_styles()
+        self._cell_cache.clear()
         self._apply_layout(force=True)
 
     def on_resize(self) -> None:
@@ -440,6 +446,22 @@ class GenerationsTable(DataTable):
         return theme_status_styles(variables, dark=dark)
 
     def _make_cell(self, index: int, text: str, gen: Generation) -> Text:
+        # Cells of the low-variety columns (status, model, media, times, dashes) repeat a
+        # lot: share one Text per distinct value. DataTable only reads cell renderables.
+        shared = index in SHARED_CELL_COLUMNS or text == DASH
+        if shared:
+            key = (index, text, gen.status if index == 0 else "")
+            cell = self._cell_cache.get(key)
+            if cell is not None:
+                return cell
+        cell = self._build_cell(index, text, gen)
+        if shared:
+            if len(self._cell_cache) > CELL_CACHE_MAX:
+                self._cell_cache.clear()
+            self._cell_cache[key] = cell
+        return cell
+
+    def _build_cell(self, index: int, text: str, gen: Generation) -> Text:
         name = COLUMN_NAMES[index]
         if name == "status":
             return Text(
@@ -451,9 +473,7 @@ class GenerationsTable(DataTable):
             )
         if index in TIME_COLUMNS:
             return Text(text, justify="right", end="", no_wrap=True)
-        if name == "id":
-            return Text(text, style="dim", end="", no_wrap=True)
-        if text == DASH:
+        if name == "id" or text == DASH:
             return Text(text, style="dim", end="", no_wrap=True)
         return Text(text, end="", no_wrap=True, overflow="ellipsis")
 

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from queue_tui.core.sanitize import clean
-from queue_tui.core.timefmt import fmt_duration
+from queue_tui.core.timefmt import fmt_coarse
 from queue_tui.tui.presentation import STATUS_LABELS, STATUS_RANK, UNKNOWN_GLYPH
 
 #: "updated Ns ago" becomes a warning after this many missed intervals.
@@ -81,7 +81,8 @@ def render_status(state: StatusState, width: int) -> Content:
     parts += [" ", (state.host if not compact else clean(state.host, max_len=24), "bold")]
     if state.since_ok is not None:
         stale = state.since_ok > STALE_INTERVALS * state.interval and not state.paused
-        ago = "just now" if state.since_ok < 1 else f"{fmt_duration(state.since_ok)} ago"
+        # Coarse after the first minute: a paused or failing dashboard stays quiet.
+        ago = "just now" if state.since_ok < 1 else f"{fmt_coarse(state.since_ok)} ago"
         if stale or state.error is not None:
             parts += [" ", (f"⚠ stale, updated {ago}", "bold $warning")]
         else:
@@ -99,7 +100,7 @@ def render_status(state: StatusState, width: int) -> Content:
     if state.dropped:
         parts += [" ", (f"⚠ {state.dropped} malformed dropped", "$warning")]
     if state.filters:
-        parts += [sep, (clean(state.filters, max_len=60), "$accent")]
+        parts += [sep, (clean(state.filters, max_len=80), "$accent")]
     return Content.assemble(*parts)
 
 
@@ -110,6 +111,8 @@ class StatusBar(Static):
         width: 1fr;
         padding: 0 1;
         background: $panel;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -125,7 +128,8 @@ class StatusBar(Static):
         if self._last is not None and content.is_same(self._last):
             return False
         self._last = content
-        self.update(content)
+        # One line, fixed height: no layout pass (that would repaint other widgets too).
+        self.update(content, layout=False)
         return True
 
     def on_resize(self) -> None:
