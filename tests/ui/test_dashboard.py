@@ -7,6 +7,7 @@ import pytest
 from textual.widgets import Input, Select
 
 from queue_tui.api.asgi_stream import StreamingASGITransport
+from queue_tui.config import Settings
 from queue_tui.core.sanitize import clean
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import create_app
@@ -474,3 +475,72 @@ def hyperlinks(app) -> set[str]:
 def screen_text(app) -> str:
     """The current screen as plain text, line by line."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+class TestApp:
+    async def test_theme_from_settings_and_status_colours_follow_a_theme_change(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        settings = Settings(demo=True, interval=60.0, theme="nord")
+        app = make_app(clock=clock, sim=sim, settings=settings)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            assert app.theme == "nord"
+            gid = app.table.ordered_ids[0]
+            before = app.table._data[app.table._row_keys[gid]][app.table._ckeys["status"]].style
+            app.theme = "gruvbox"
+            await pilot.pause()
+            after = app.table._data[app.table._row_keys[gid]][app.table._ckeys["status"]].style
+            assert before != after
+
+    async def test_unknown_theme_is_a_warning_not_a_crash(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        settings = Settings(demo=True, interval=60.0, theme="[b]no-such-theme")
+        app = make_app(clock=clock, sim=sim, settings=settings)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            assert app.theme != "[b]no-such-theme"
+            assert any("no-such-theme" in str(n.message) for n in app._notifications)
+
+    async def test_command_palette_offers_the_dashboard_commands(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            titles = {c.title for c in app.get_system_commands(app.screen)}
+            for title in (
+                "Refresh now",
+                "Pause polling",
+                "Clear all filters",
+                "Reset filter: model",
+                "Reset filter: search",
+                "Switch theme",
+                "Copy result URL or id",
+            ):
+                assert title in titles
+            await pilot.press("ctrl+p")
+            await pilot.press(*"pause polling")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.poller.paused, "the palette command")
+
+    async def test_client_is_closed_on_exit(self, clock: FakeClock, sim: QueueSimulator):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            await pilot.press("q")
+        assert app.client.http.is_closed
+
+    async def test_no_color_keeps_statuses_readable(
+        self, clock: FakeClock, sim: QueueSimulator, monkeypatch: pytest.MonkeyPatch
+    ):
+        monkeypatch.setenv("NO_COLOR", "1")
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            assert app.no_color
+            text = screen_text(app)
+            assert "▶ processing" in text
+            assert "◷ queued" in text

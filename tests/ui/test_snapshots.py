@@ -1,0 +1,109 @@
+"""Snapshot tests: the seeded demo hub at a frozen clock, fixed sizes, no cursor blink.
+
+Regenerate with `pytest tests/ui/test_snapshots.py --snapshot-update` and look at the
+SVGs in `tests/ui/__snapshots__/` (or the report pytest-textual-snapshot writes on
+failure) before committing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from tests.ui.conftest import first_poll, make_app
+
+OVERVIEW = (120, 36)
+SMALL = (80, 24)
+WIDE = (160, 48)
+
+
+def settled(*then: Callable[[Pilot], Awaitable[None]]) -> Callable[[Pilot], Awaitable[None]]:
+    """run_before: first poll landed, no blinking cursors, then any extra steps."""
+
+    async def run_before(pilot: Pilot) -> None:
+        for widget in pilot.app.query(Input):
+            widget.cursor_blink = False
+        await first_poll(pilot)
+        for step in then:
+            await step(pilot)
+        await pilot.pause()
+
+    return run_before
+
+
+async def select_traceback_failure(pilot: Pilot) -> None:
+    """Select the failed generation whose error is a multi-line traceback."""
+    table = pilot.app.table
+    gid = next(
+        gid
+        for gid in table.ordered_ids
+        if "Traceback" in (table.generations[gid].error_message or "")
+    )
+    table.select_id(gid)
+    await pilot.pause()
+
+
+async def select_oom_failure(pilot: Pilot) -> None:
+    table = pilot.app.table
+    gid = next(
+        gid
+        for gid in table.ordered_ids
+        if "out of memory" in (table.generations[gid].error_message or "")
+    )
+    table.select_id(gid)
+    await pilot.pause()
+
+
+async def search_flux(pilot: Pilot) -> None:
+    await pilot.press("slash", *"flux")
+    await pilot.press("escape")
+
+
+class TestOverview:
+    def test_overview_of_the_active_queue(self, snap_compare):
+        assert snap_compare(make_app(), terminal_size=OVERVIEW, run_before=settled())
+
+    def test_wide_terminal_puts_the_detail_pane_on_the_right(self, snap_compare):
+        assert snap_compare(make_app(), terminal_size=WIDE, run_before=settled())
+
+
+class TestFailedGeneration:
+    def test_failed_generation_selected_shows_its_error(self, snap_compare):
+        app = make_app(status="failed")
+        assert snap_compare(app, terminal_size=OVERVIEW, run_before=settled(select_oom_failure))
+
+    def test_full_screen_detail_of_a_traceback(self, snap_compare):
+        async def open_detail(pilot: Pilot) -> None:
+            await pilot.press("enter")
+
+        app = make_app(status="failed")
+        assert snap_compare(
+            app, terminal_size=OVERVIEW, run_before=settled(select_traceback_failure, open_detail)
+        )
+
+
+class TestFilters:
+    def test_filters_in_use_narrow_the_rows(self, snap_compare):
+        app = make_app(media_type="image", namespace="ox")
+        assert snap_compare(app, terminal_size=OVERVIEW, run_before=settled(search_flux))
+
+
+class TestSmallTerminal:
+    def test_80x24_layout_keeps_the_table_readable(self, snap_compare):
+        assert snap_compare(make_app(), terminal_size=SMALL, run_before=settled())
+
+    def test_80x24_more_filters_on_f(self, snap_compare):
+        async def show_filters(pilot: Pilot) -> None:
+            await pilot.press("f")
+
+        assert snap_compare(make_app(), terminal_size=SMALL, run_before=settled(show_filters))
+
+
+class TestHelp:
+    def test_help_screen_lists_every_key(self, snap_compare):
+        async def open_help(pilot: Pilot) -> None:
+            await pilot.press("question_mark")
+
+        assert snap_compare(make_app(), terminal_size=OVERVIEW, run_before=settled(open_help))

@@ -1,0 +1,207 @@
+"""The table's update path in isolation: keyed diff, batch removal, coarse ticking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from textual.app import App, ComposeResult
+
+from queue_tui.api.models import Generation, parse_generation
+from queue_tui.core.filters import QueueFilters
+from queue_tui.core.timefmt import fmt_coarse
+from queue_tui.demo.clock import FakeClock
+from queue_tui.tui.app import describe_filters
+from queue_tui.tui.presentation import STATUS_LABELS, status_label
+from queue_tui.tui.widgets.generations_table import GenerationsTable, next_text_change
+from queue_tui.tui.widgets.status_bar import StatusState, render_status
+
+NOW = 1_764_000_000.0
+
+
+def gen(i: int, **fields: Any) -> Generation:
+    row = {
+        "generation_id": f"gen-{i:05d}",
+        "model_name": "flux-1-dev" if i % 2 else "veo-3-fast",
+        "media_type": "image" if i % 2 else "video",
+        "status": "queued",
+        "enqueued_at": NOW - 1000 + i,
+        "target_namespace": "ox",
+        "target_repo": "product-shots",
+        "prompt": f"prompt {i}",
+    }
+    row.update(fields)
+    return parse_generation(row)
+
+
+class TableApp(App[None]):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield GenerationsTable(clock=self.clock)
+
+
+def assert_consistent(table: GenerationsTable) -> None:
+    """DataTable's internal maps agree with each other after our batch edits."""
+    n = table.row_count
+    assert set(table.rows) == set(table._data)
+    assert sorted(table._row_locations.get(k) for k in table.rows) == list(range(n))
+    assert [table._row_locations.get_key(i).value for i in range(n)] == table.ordered_ids
+    assert set(table.ordered_ids) == set(table.generations)
+
+
+class TestKeyedDiff:
+    async def test_unchanged_rows_write_no_cells_and_one_change_writes_one_cell(self):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)) as pilot:
+            table = app.query_one(GenerationsTable)
+            rows = [gen(i) for i in range(50)]
+            assert table.apply_rows(rows).added == 50
+            again = table.apply_rows([gen(i) for i in range(50)])
+            assert (again.added, again.removed, again.changed_cells) == (0, 0, 0)
+            changed = [gen(i) for i in range(50)]
+            changed[7] = gen(7, prompt="a different prompt")
+            stats = table.apply_rows(changed)
+            assert stats.changed_cells == 1
+            assert table.cell_text("gen-00007", "prompt") == "a different prompt"
+            await pilot.pause()
+            assert_consistent(table)
+
+    async def test_never_clears_and_never_removes_rows_one_by_one(
+        self, monkeypatch: pytest.MonkeyPatch
+    ):
+        def forbidden(*args: object, **kwargs: object) -> None:
+            raise AssertionError("the update path must not call this")
+
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)) as pilot:
+            table = app.query_one(GenerationsTable)
+            monkeypatch.setattr(table, "clear", forbidden)
+            monkeypatch.setattr(table, "remove_row", forbidden)
+            monkeypatch.setattr(table, "add_row", forbidden)
+            table.apply_rows([gen(i) for i in range(300)])
+            table.apply_rows([gen(i) for i in range(0, 300, 3)] + [gen(i) for i in range(400, 420)])
+            await pilot.pause()
+            assert table.row_count == 120
+            assert_consistent(table)
+
+    async def test_status_change_moves_the_row_and_keeps_the_selection(self):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)) as pilot:
+            table = app.query_one(GenerationsTable)
+            table.apply_rows([gen(i) for i in range(40)])
+            table.select_id("gen-00030")
+            await pilot.pause()
+            rows = [gen(i) for i in range(40)]
+            rows[30] = gen(30, status="processing", started_at=NOW - 5)
+            table.apply_rows(rows)
+            assert table.ordered_ids[0] == "gen-00030", "processing sorts first"
+            assert table.cursor_id == "gen-00030"
+            assert table.cell_text("gen-00030", "status") == "▶ processing"
+
+    async def test_ticks_only_rewrite_cells_whose_text_changes(self):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)) as pilot:
+            table = app.query_one(GenerationsTable)
+            young = gen(1, enqueued_at=NOW - 10)
+            old = gen(2, enqueued_at=NOW - 600)
+            table.apply_rows([young, old], NOW)
+            # One second later: only the young row's age and wait ("10s" -> "11s").
+            assert table.tick(NOW + 1) == 2
+            assert table.cell_text("gen-00001", "age") == "11s"
+            # Ten more seconds: the old row still reads "10m".
+            assert table.tick(NOW + 11) == 2
+            assert table.cell_text("gen-00002", "age") == "10m"
+            assert table.tick(NOW + 60) == 4
+            assert table.cell_text("gen-00002", "age") == "11m"
+            await pilot.pause()
+
+    async def test_sort_by_every_column_both_ways(self):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(160, 30)) as pilot:
+            table = app.query_one(GenerationsTable)
+            rows = [gen(i, prompt=None if i % 5 == 0 else f"p{i % 7}") for i in range(30)]
+            table.apply_rows(rows)
+            table.select_id("gen-00011")
+            for column in ("status", "model", "media", "prompt", "age", "wait", "run", "target"):
+                for reverse in (False, True):
+                    table.set_sort(column, reverse)
+                    assert table.cursor_id == "gen-00011"
+                    assert_consistent(table)
+            table.set_sort("prompt", False)
+            prompts = [table.generations[g].prompt for g in table.ordered_ids]
+            assert prompts[-6:] == [None] * 6, "missing values sort last"
+            table.set_sort("prompt", True)
+            prompts = [table.generations[g].prompt for g in table.ordered_ids]
+            assert prompts[-6:] == [None] * 6, "...in both directions"
+            await pilot.pause()
+
+
+class TestCoarseTicking:
+    @given(
+        anchor=st.integers(min_value=1_000_000_000, max_value=2_000_000_000),
+        elapsed=st.floats(min_value=-100, max_value=3 * 86400, allow_nan=False),
+    )
+    def test_next_change_is_exactly_when_the_text_changes(self, anchor: int, elapsed: float):
+        now = anchor + elapsed
+        due = next_text_change(anchor, now)
+        assert due > now
+        text = fmt_coarse(max(0.0, now - anchor))
+        # Unchanged until just before `due`, different from `due` on.
+        assert fmt_coarse(max(0.0, due - 0.001 - anchor)) == text
+        assert fmt_coarse(max(0.0, due - anchor)) != text
+
+
+class TestPresentation:
+    def test_every_status_reads_without_colour(self):
+        for status, (glyph, word) in STATUS_LABELS.items():
+            assert status_label(status) == f"{glyph} {word}"
+        assert status_label("paused") == "? paused"
+        assert status_label("paused_by_the_admin") == "? paused_by_t…"
+
+    def test_status_bar_shows_error_countdown_counts_and_rows(self):
+        state = StatusState(
+            host="https://hub.oxen.ai",
+            error="hub error 503",
+            retry_in=7.2,
+            since_ok=30,
+            interval=2,
+            counts={"queued": 3, "processing": 2, "failed": 1},
+            shown=4,
+            total=6,
+            dropped=2,
+            filters="model=x",
+            polls=3,
+        )
+        text = render_status(state, 200).plain
+        for part in (
+            "✖ hub error 503 · retry in 7s",
+            "https://hub.oxen.ai",
+            "⚠ stale, updated 30s ago",
+            "▶ 2 processing",
+            "◷ 3 queued",
+            "✖ 1 failed",
+            "4 of 6 rows",
+            "2 malformed dropped",
+            "model=x",
+        ):
+            assert part in text
+
+    def test_stale_warning_after_three_missed_intervals(self):
+        fresh = StatusState(host="h", since_ok=5.9, interval=2, polls=1)
+        late = StatusState(host="h", since_ok=6.1, interval=2, polls=1)
+        assert "stale" not in render_status(fresh, 200).plain
+        assert "⚠ stale, updated 6s ago" in render_status(late, 200).plain
+
+    def test_filters_are_described_briefly(self):
+        filters = QueueFilters(media_type="video", status="failed", search="oom")
+        assert describe_filters(filters) == "media=video status=failed /oom"
