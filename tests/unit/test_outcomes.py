@@ -196,7 +196,9 @@ async def test_a_stream_dropped_mid_run_still_leaves_no_row_without_outcome() ->
         await h.run(rounds=12)
         h.assert_every_outcome_matches_the_hub(ids)
         assert h.watcher.events_reconnects >= 1
-        assert h.watcher.events_state in (EventsState.RETRYING, EventsState.CONNECTING)
+        # It keeps trying: each reconnect is briefly live before the hub ends it again,
+        # so the exact state at this instant is a race; giving up would be the bug.
+        assert h.watcher.events_state is not EventsState.UNAVAILABLE
         lifecycle_in_order(h.events)
 
 
