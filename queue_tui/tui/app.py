@@ -113,6 +113,7 @@ class QueueApp(App[None]):
         self.failure: PollFailed | None = None
         self.polls = 0
         self.failures = 0
+        self._failure_toasted = False
         self._detail_screen: DetailScreen | None = None
         self._main_screen: Screen | None = None
         self.table = GenerationsTable(clock=clock, id="table")
@@ -182,7 +183,8 @@ class QueueApp(App[None]):
         snapshot = message.snapshot
         if snapshot.result.filters.server_key() != self.filters.server_key():
             return  # an answer to filters the user has since changed
-        was_failing = self.failure is not None
+        was_failing = self._failure_toasted
+        self._failure_toasted = False
         self.page_rows = list(snapshot.rows)
         self.dropped = snapshot.dropped
         self.latency = snapshot.result.latency
@@ -198,14 +200,16 @@ class QueueApp(App[None]):
 
     def on_poll_errored(self, message: PollErrored) -> None:
         failure = message.failure
-        first = self.failure is None
         self.failure = failure
         self.failures += 1
         self.last_error = clean(failure.error.message, max_len=300)
         if self.page_rows:
             self.table.add_class("-stale")
         self._update_status()
-        if first:
+        # A one-off blip only shows in the status bar; a second failure in a row is
+        # worth a toast (once per outage), and so is recovering from it.
+        if failure.attempt >= 2 and not self._failure_toasted:
+            self._failure_toasted = True
             self.notify(
                 toast_text(self.last_error),
                 title="Poll failed",
@@ -268,7 +272,10 @@ class QueueApp(App[None]):
         """Why the table is empty, for the detail pane."""
         if self.polls == 0:
             if self.failure is not None:
-                return "Cannot load the queue yet: see the status bar."
+                return (
+                    f"Cannot load the queue: {self.last_error}\n"
+                    "Retrying with backoff; press r to retry now."
+                )
             return "Waiting for the first page from the hub…"
         if not self.current_rows():
             if self.filters.status:

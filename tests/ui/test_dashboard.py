@@ -544,3 +544,50 @@ class TestApp:
             text = screen_text(app)
             assert "▶ processing" in text
             assert "◷ queued" in text
+
+
+class TestKeysInInputs:
+    async def test_printable_keys_type_into_filters_and_ctrl_keys_still_work(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            await pilot.press("slash", "q", "p", "s", "r")
+            assert app.is_running
+            assert app.query_one("#search", Input).value == "qpsr"
+            assert not app.poller.paused
+            assert app.table.sort_column == "status"
+            seen = app.polls
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: app.polls > seen, "a poll from ctrl+r")
+            await pilot.press("ctrl+l")
+            assert app.query_one("#search", Input).value == ""
+            await pilot.press("escape")
+            assert app.focused is app.table
+            await pilot.press("q")
+        assert not app.is_running
+
+
+class TestScrollIsKept:
+    async def test_a_scrolled_away_view_stays_where_the_user_left_it(self, clock: FakeClock):
+        # A big queue with no new arrivals: running rows above the cursor finish and go.
+        sim = QueueSimulator.with_active_rows(300, seed=7, clock=clock)
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=(100, 24)) as pilot:
+            await first_poll(pilot)
+            table = app.table
+            table.move_cursor(row=60)
+            await pilot.pause()
+            selected = table.cursor_id
+            table.scroll_relative(y=30, animate=False, immediate=True)
+            await pilot.pause()
+            offset = table.cursor_row - int(table.scroll_y)
+            assert table.cursor_row not in visible_range(table), "cursor scrolled off-screen"
+            start_index = table.cursor_row
+            for _ in range(4):
+                clock.advance(30)
+                await poll(pilot)
+                assert table.cursor_id == selected
+                assert table.cursor_row - int(table.scroll_y) == offset
+            assert table.cursor_row != start_index, "rows above should have finished"

@@ -427,6 +427,12 @@ class GenerationsTable(DataTable):
         if not self._restoring and 0 <= new.row < len(self._order):
             self.selected_key = self._order[new.row].value
 
+    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
+        # While restoring the user's place the scroll offset is set explicitly: the
+        # cursor may be off-screen on purpose (the user scrolled away with the wheel).
+        if not getattr(self, "_restoring", False):  # also called from DataTable.__init__
+            super()._scroll_cursor_into_view(animate=animate)
+
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         column = event.column_key.value or ""

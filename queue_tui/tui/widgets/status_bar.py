@@ -70,7 +70,7 @@ def render_status(state: StatusState, width: int) -> Content:
         retry = f" · retry in {state.retry_in:.0f}s" if state.retry_in is not None else ""
         if state.paused:
             retry = " · paused"
-        limit = max(12, width // 2 - 10) if compact else 80
+        limit = max(12, width - 45) if compact else 90
         parts.append((f"✖ {clean(state.error, max_len=limit)}{retry}", "bold $error"))
     elif state.paused:
         parts.append(("⏸ paused", "bold $warning"))
@@ -78,7 +78,8 @@ def render_status(state: StatusState, width: int) -> Content:
         parts.append(("◌ connecting", "$text-muted"))
     else:
         parts.append(("● live", "bold $success"))
-    parts += [" ", (state.host if not compact else clean(state.host, max_len=24), "bold")]
+    if not (compact and state.error is not None):  # narrow and failing: the error first
+        parts += [" ", (state.host if not compact else clean(state.host, max_len=24), "bold")]
     if state.since_ok is not None:
         stale = state.since_ok > STALE_INTERVALS * state.interval and not state.paused
         # Coarse after the first minute: a paused or failing dashboard stays quiet.
