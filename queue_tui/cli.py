@@ -206,6 +206,15 @@ def format_table(rows: list[Generation], now: float, *, width: int | None = None
 @click.option("--read-only", is_flag=True, default=None, help="Disable every action (cancel).")
 @click.option("--linger", type=float, help="Seconds a finished row stays visible [default: 600].")
 @click.option("--chaos", is_flag=True, help="With --demo: inject faults to watch the app cope.")
+@click.option(
+    "--bell", is_flag=True, default=None, help="Ring the terminal bell when a generation fails."
+)
+@click.option(
+    "--notify-success",
+    is_flag=True,
+    default=None,
+    help="A toast when a generation succeeds too (failures always get one).",
+)
 @click.version_option(__version__, prog_name="queue-tui")
 @click.pass_context
 def main(ctx: click.Context, **kwargs: Any) -> None:
@@ -228,6 +237,8 @@ def main(ctx: click.Context, **kwargs: Any) -> None:
         theme=kwargs.get("theme"),
         read_only=kwargs.get("read_only"),
         linger=kwargs.get("linger"),
+        bell=kwargs.get("bell"),
+        notify_success=kwargs.get("notify_success"),
     )
     from queue_tui.tui.app import run_dashboard
 

@@ -107,6 +107,10 @@ class Settings:
     allow_insecure: bool = False
     read_only: bool = False
     linger: float = DEFAULT_LINGER
+    #: Ring the terminal bell when a generation fails (`--bell`, config `bell`).
+    bell: bool = False
+    #: A toast for every success too, not only failures (`--notify-success`).
+    notify_success: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY
     demo: bool = False
     #: Append every exchange to this JSON-lines file (`--record`).
@@ -161,6 +165,8 @@ def resolve_settings(
     allow_insecure: bool = False,
     read_only: bool | None = None,
     linger: float | None = None,
+    bell: bool | None = None,
+    notify_success: bool | None = None,
     demo: bool = False,
     config_file: Path | None = None,
     env: dict[str, str] | None = None,
@@ -218,6 +224,8 @@ def resolve_settings(
         allow_insecure=allow_insecure or bool(conf.get("allow_insecure", False)),
         read_only=bool(pick(read_only, None, "read_only", False)),
         linger=float(pick(linger, None, "linger", DEFAULT_LINGER)),
+        bell=bool(pick(bell, None, "bell", False)),
+        notify_success=bool(pick(notify_success, None, "notify_success", False)),
         demo=demo,
     )
 
