@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -46,6 +46,29 @@ from queue_tui.tui.presentation import (
 
 SHORT_ID = 8
 
+#: Row states as the table shows them (see `RowMark`).
+ACTIVE, PENDING, DONE = "", "pending", "done"
+PENDING_LABEL = "… finishing"
+WATCHED_GLYPH = "★"
+
+
+class RowMark(NamedTuple):
+    """What the table shows of a row beyond its Generation (a plain tuple: cheap to
+    compare, so the keyed diff skips unchanged rows as fast as before).
+
+    - `state`: ACTIVE; PENDING (left the queue, outcome not known yet: "… finishing");
+      DONE (finished and lingering: dimmed)
+    - `watched`: "★" takes the status glyph's place
+    - `eta`: the ETA cell's text (`fmt_eta`; "" for finished rows)
+    """
+
+    state: str = ACTIVE
+    watched: bool = False
+    eta: str = DASH
+
+
+DEFAULT_MARK = RowMark()
+
 
 @dataclass(frozen=True, slots=True)
 class ColumnSpec:
@@ -66,6 +89,8 @@ COLUMN_SPECS: tuple[ColumnSpec, ...] = (
     ColumnSpec("age", "AGE", 6, right=True, descending_first=True),
     ColumnSpec("wait", "WAIT", 6, right=True, descending_first=True),
     ColumnSpec("run", "RUN", 6, right=True, descending_first=True),
+    # `short_eta`: `<1m`, `~4m`, `~2h`, `~3d` (the detail pane has the long form).
+    ColumnSpec("eta", "ETA", 4, right=True),
     ColumnSpec("target", "TARGET", 0),
     ColumnSpec("id", "ID", SHORT_ID),
 )
@@ -74,13 +99,16 @@ SPEC_BY_NAME = {spec.key: spec for spec in COLUMN_SPECS}
 _IDX = {name: i for i, name in enumerate(COLUMN_NAMES)}
 _AGE, _WAIT, _RUN = _IDX["age"], _IDX["wait"], _IDX["run"]
 TIME_COLUMNS = (_AGE, _WAIT, _RUN)
+_ETA = _IDX["eta"]
 #: Width limits of the columns that share what is left of the table's width.
 MODEL_MIN, MODEL_MAX = 8, 22
 PROMPT_MIN, TARGET_MIN, TARGET_MAX = 12, 8, 34
 #: Hub strings are cut to this before they become cells (the column crops the rest).
 CELL_MAX = 120
 #: Columns whose few distinct values share cell objects (status, model, media, times).
-SHARED_CELL_COLUMNS = frozenset({0, 1, 2, 4, 5, 6})
+SHARED_CELL_COLUMNS = frozenset(
+    _IDX[name] for name in ("status", "model", "media", "age", "wait", "run", "eta")
+)
 CELL_CACHE_MAX = 8192
 
 
@@ -128,17 +156,42 @@ def next_due(g: Generation, now: float) -> float:
     return due
 
 
-def row_texts(g: Generation, now: float) -> list[str]:
+def short_eta(seconds: float | None) -> str:
+    """An ETA in at most 4 characters: `<1m`, `~4m`, `~95m`, `~2h`, `~3d`; a dash when
+    there is no estimate."""
+    if seconds is None or not math.isfinite(seconds):
+        return DASH
+    minutes = round(seconds / 60)
+    if seconds < 60 or minutes < 1:
+        return "<1m"
+    if minutes < 100:
+        return f"~{minutes}m"
+    hours = round(minutes / 60)
+    if hours < 48:
+        return f"~{hours}h"
+    return f"~{min(99, round(hours / 24))}d"
+
+
+def status_text(g: Generation, mark: RowMark = DEFAULT_MARK) -> str:
+    """The status cell: `▶ processing`, `… finishing` (outcome pending), `★ failed`."""
+    label = PENDING_LABEL if mark.state == PENDING else status_label(g.status)
+    if mark.watched:
+        label = WATCHED_GLYPH + label[1:]
+    return label
+
+
+def row_texts(g: Generation, now: float, mark: RowMark = DEFAULT_MARK) -> list[str]:
     """The plain text of every cell of a row, in `COLUMN_NAMES` order."""
     age, wait, run = time_texts(g, now)
     return [
-        status_label(g.status),
+        status_text(g, mark),
         clean(g.model_name, max_len=CELL_MAX),
         clean(g.media_type, max_len=CELL_MAX),
         clean(g.prompt, max_len=CELL_MAX) if g.prompt else DASH,
         age,
         wait,
         run,
+        mark.eta,
         clean(g.target, max_len=CELL_MAX) or DASH,
         clean(g.generation_id)[:SHORT_ID],
     ]
@@ -554,6 +607,12 @@ class GenerationsTable(DataTable):
         self, place: tuple[str | None, str | None, int, int, list[RowKey]] | None
     ) -> None:
         if not self._order:
+            if self.cursor_coordinate != Coordinate(0, 0):
+                self._restoring = True
+                try:
+                    self.cursor_coordinate = Coordinate(0, 0)
+                finally:
+                    self._restoring = False
             return
         if place is None:
             # First rows: the top row is the selection until the user moves.
