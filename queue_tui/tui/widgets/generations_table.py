@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -280,6 +280,10 @@ class GenerationsTable(DataTable):
         self._gens: dict[str, Generation] = {}
         self._texts: dict[str, list[str]] = {}
         self._due: dict[str, float] = {}
+        #: Rows whose mark is not DEFAULT_MARK.
+        self._marks: dict[str, RowMark] = {}
+        #: Seconds until done per generation_id (sorting by ETA); set by the app.
+        self.etas: Mapping[str, float] = {}
         self._row_keys: dict[str, RowKey] = {}
         self._order: list[RowKey] = []
         self._ckeys: dict[str, ColumnKey] = {name: ColumnKey(name) for name in COLUMN_NAMES}
@@ -330,6 +334,10 @@ class GenerationsTable(DataTable):
     def visible_columns(self) -> list[str]:
         return list(self._visible)
 
+    def mark_of(self, generation_id: str) -> RowMark:
+        """How a row is marked (pending, finished, watched, its ETA)."""
+        return self._marks.get(generation_id, DEFAULT_MARK)
+
     def cell_text(self, generation_id: str, column: str) -> str:
         """The plain text of a cell, hidden columns included."""
         return self._texts[generation_id][_IDX[column]]
@@ -346,9 +354,21 @@ class GenerationsTable(DataTable):
         self.move_cursor(row=index)
         return True
 
-    def apply_rows(self, rows: Iterable[Generation], now: float | None = None) -> ApplyStats:
-        """Make the table show exactly `rows` (the keyed diff), keeping the user's place."""
+    def apply_rows(
+        self,
+        rows: Iterable[Generation],
+        now: float | None = None,
+        marks: Mapping[str, RowMark] | None = None,
+    ) -> ApplyStats:
+        """Make the table show exactly `rows` (the keyed diff), keeping the user's place.
+
+        `marks` holds the rows whose `RowMark` is not `DEFAULT_MARK` (pending, finished,
+        watched, with an ETA); a row whose Generation and mark are unchanged costs two
+        dict lookups.
+        """
         now = self.clock() if now is None else now
+        marks = marks if marks is not None else {}
+        old_marks = self._marks
         stats = ApplyStats()
         incoming: dict[str, Generation] = {}
         for gen in rows:
@@ -367,31 +387,42 @@ class GenerationsTable(DataTable):
         changed: list[tuple[RowKey, int]] = []
         for gid, gen in incoming.items():
             old = gens.get(gid)
+            mark = marks.get(gid, DEFAULT_MARK)
             if old is None:
                 row_key = RowKey(gid)
-                cells = row_texts(gen, now)
+                cells = row_texts(gen, now, mark)
                 self._row_keys[gid] = row_key
                 gens[gid] = gen
                 texts[gid] = cells
+                if mark is not DEFAULT_MARK:
+                    old_marks[gid] = mark
+                dim = mark.state == DONE
                 data[row_key] = {
-                    ckey: self._make_cell(i, cells[i], gen) for i, ckey in enumerate(ckeys)
+                    ckey: self._make_cell(i, cells[i], gen, dim) for i, ckey in enumerate(ckeys)
                 }
                 self.rows[row_key] = Row(row_key, 1)
                 self._due[gid] = next_due(gen, now)
                 added.append(row_key)
                 self._note_widths(cells)
                 continue
-            if old is gen or old == gen:
+            old_mark = old_marks.get(gid, DEFAULT_MARK)
+            if (old is gen or old == gen) and old_mark == mark:
                 continue
             gens[gid] = gen
+            if mark is DEFAULT_MARK:
+                old_marks.pop(gid, None)
+            else:
+                old_marks[gid] = mark
+            dim = mark.state == DONE
+            restyle_all = dim != (old_mark.state == DONE)
             row_key = self._row_keys[gid]
-            cells = row_texts(gen, now)
+            cells = row_texts(gen, now, mark)
             previous = texts[gid]
             row_data = data[row_key]
             for i, text in enumerate(cells):
                 # The status cell also restyles on a status change with the same label.
-                if text != previous[i] or (i == 0 and old.status != gen.status):
-                    row_data[ckeys[i]] = self._make_cell(i, text, gen)
+                if text != previous[i] or restyle_all or (i == 0 and old.status != gen.status):
+                    row_data[ckeys[i]] = self._make_cell(i, text, gen, dim)
                     changed.append((row_key, i))
             texts[gid] = cells
             self._due[gid] = next_due(gen, now)
@@ -400,7 +431,7 @@ class GenerationsTable(DataTable):
         stats.changed_cells = len(changed)
 
         order_changed = bool(removed)
-        if added or changed or self.sort_column in ("wait", "run"):
+        if added or changed or self.sort_column in ("wait", "run", "eta"):
             new_order = self._sorted_keys(now)
             if new_order != self._order:
                 self._order = new_order
@@ -460,8 +491,12 @@ class GenerationsTable(DataTable):
         self._status_styles = self._compute_status_styles()
         self._cell_cache.clear()
         ckey = self._ckeys["status"]
+        marks = self._marks
         for gid, gen in self._gens.items():
-            self._data[self._row_keys[gid]][ckey] = self._make_cell(0, self._texts[gid][0], gen)
+            dim = gid in marks and marks[gid].state == DONE
+            self._data[self._row_keys[gid]][ckey] = self._make_cell(
+                0, self._texts[gid][0], gen, dim
+            )
         self._update_count += 1
         self.refresh()
 
@@ -504,16 +539,19 @@ class GenerationsTable(DataTable):
             return {}
         return theme_status_styles(variables, dark=dark)
 
-    def _make_cell(self, index: int, text: str, gen: Generation) -> Text:
+    def _make_cell(self, index: int, text: str, gen: Generation, dim: bool = False) -> Text:
         # Cells of the low-variety columns (status, model, media, times, dashes) repeat a
         # lot: share one Text per distinct value. DataTable only reads cell renderables.
         shared = index in SHARED_CELL_COLUMNS or text == DASH
         if shared:
-            key = (index, text, gen.status if index == 0 else "")
+            key = (index, text, gen.status if index == 0 else "", dim)
             cell = self._cell_cache.get(key)
             if cell is not None:
                 return cell
         cell = self._build_cell(index, text, gen)
+        if dim:
+            # A finished row that lingers: still readable, clearly not in flight.
+            cell.stylize("dim")
         if shared:
             if len(self._cell_cache) > CELL_CACHE_MAX:
                 self._cell_cache.clear()
@@ -530,7 +568,7 @@ class GenerationsTable(DataTable):
                 no_wrap=True,
                 overflow="ellipsis",
             )
-        if index in TIME_COLUMNS:
+        if index in TIME_COLUMNS or index == _ETA:
             return Text(text, justify="right", end="", no_wrap=True)
         if name == "id" or text == DASH:
             return Text(text, style="dim", end="", no_wrap=True)
@@ -556,9 +594,17 @@ class GenerationsTable(DataTable):
         return self.is_mounted and self._layout_inputs() != self._layout_key
 
     def _sorted_keys(self, now: float) -> list[RowKey]:
-        key = sort_key_for(self.sort_column, now, self.sort_reverse)
         gens = self._gens
-        ordered = sorted(gens, key=lambda gid: key(gens[gid]), reverse=self.sort_reverse)
+        if self.sort_column == "eta":
+            etas, reverse = self.etas, self.sort_reverse
+            ordered = sorted(
+                gens,
+                key=lambda gid: (_missing_last(etas.get(gid), reverse), gid),
+                reverse=reverse,
+            )
+        else:
+            key = sort_key_for(self.sort_column, now, self.sort_reverse)
+            ordered = sorted(gens, key=lambda gid: key(gens[gid]), reverse=self.sort_reverse)
         row_keys = self._row_keys
         return [row_keys[gid] for gid in ordered]
 
@@ -580,6 +626,7 @@ class GenerationsTable(DataTable):
             del self._gens[gid]
             del self._texts[gid]
             self._due.pop(gid, None)
+            self._marks.pop(gid, None)
             self._new_rows.discard(row_key)
         if self._updated_cells:
             self._updated_cells = {c for c in self._updated_cells if c.row_key in self.rows}
@@ -660,15 +707,17 @@ class GenerationsTable(DataTable):
         if not due_rows:
             return changed
         ckeys = self._ckeys
+        marks = self._marks
         for gid in due_rows:
             gen = self._gens[gid]
             row_key = self._row_keys[gid]
             cells = self._texts[gid]
+            dim = gid in marks and marks[gid].state == DONE
             for index, text in zip(TIME_COLUMNS, time_texts(gen, now), strict=True):
                 if cells[index] != text:
                     cells[index] = text
                     self._data[row_key][ckeys[COLUMN_NAMES[index]]] = self._make_cell(
-                        index, text, gen
+                        index, text, gen, dim
                     )
                     changed.append((row_key, index))
             self._due[gid] = next_due(gen, now)
@@ -707,7 +756,7 @@ class GenerationsTable(DataTable):
         self._layout_key = inputs
         width, model_w, target_w = inputs
         pad = 2 * self.cell_padding
-        fixed_names = ["status", "model", "media", "age", "wait", "run", "id"]
+        fixed_names = ["status", "model", "media", "age", "wait", "run", "eta", "id"]
         widths = {n: SPEC_BY_NAME[n].width for n in fixed_names}
         widths["model"] = model_w
         used = sum(widths.values()) + pad * len(fixed_names)
