@@ -63,10 +63,16 @@ def _durations(gen: Generation, now: float) -> tuple[str, str]:
     return wait_text, run_text
 
 
+#: Extra (label, text) lines the app adds under the status: lifecycle, ETA, watched.
+#: App-made plain text (never parsed as markup); hub text in it must be cleaned.
+DetailNotes = tuple[tuple[str, str], ...]
+
+
 def render_generation(
     gen: Generation,
     now: float,
     styles: dict[str, Style] | None = None,
+    notes: DetailNotes = (),
 ) -> RenderableType:
     """A two-column grid (label, value) describing `gen`."""
     styles = styles or {}
@@ -79,6 +85,8 @@ def render_generation(
 
     status = Text(status_label(gen.status, max_len=40), style=status_style(styles, gen.status))
     row("status", status)
+    for label, text in notes:
+        row(label, Text(text, style="italic"))
     if gen.error_message:
         error_style = status_style(styles, "failed") if styles else Style(color="red")
         row(
@@ -150,6 +158,9 @@ class DetailPane(VerticalScroll):
         self.empty_message = "No generation selected"
         self._body = Static(Text(self.empty_message, style="dim"), id="detail-body")
         self.border_title = "Details"
+        #: Supplies the app's notes for a generation (lifecycle, ETA, watched).
+        self.notes_for: Callable[[Generation], DetailNotes] | None = None
+        self.notes: DetailNotes = ()
 
     def compose(self):  # type: ignore[override]
         yield self._body
@@ -159,7 +170,8 @@ class DetailPane(VerticalScroll):
     ) -> bool:
         """Display `gen`; returns whether anything was repainted."""
         now = self.clock() if now is None else now
-        signature = (*detail_signature(gen, now), self.empty_message)
+        notes = self.notes_for(gen) if gen is not None and self.notes_for is not None else ()
+        signature = (*detail_signature(gen, now), self.empty_message, notes)
         if not force and signature == self._signature:
             return False
         same_row = (
@@ -171,9 +183,10 @@ class DetailPane(VerticalScroll):
             self.scroll_home(animate=False)
         # Only the relative times moved: same lines, so no layout pass (which would
         # repaint far more of the screen than the few characters that changed).
-        times_only = same_row and gen == self.generation and not force
+        times_only = same_row and gen == self.generation and notes == self.notes and not force
         self._signature = signature
         self.generation = gen
+        self.notes = notes
         if gen is None:
             self._body.update(Text(self.empty_message, style="dim"))
         else:
@@ -182,7 +195,7 @@ class DetailPane(VerticalScroll):
                 styles = theme_status_styles(variables, dark=self.app.current_theme.dark)
             except Exception:
                 styles = {}
-            self._body.update(render_generation(gen, now, styles), layout=not times_only)
+            self._body.update(render_generation(gen, now, styles, notes), layout=not times_only)
         return True
 
     def plain_text(self, width: int = 200) -> str:
@@ -190,7 +203,7 @@ class DetailPane(VerticalScroll):
         if self.generation is None:
             return ""
         console = Console(width=width, no_color=True, record=True, file=io.StringIO())
-        console.print(render_generation(self.generation, self.clock()))
+        console.print(render_generation(self.generation, self.clock(), notes=self.notes))
         return console.export_text()
 
     @property
