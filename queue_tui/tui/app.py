@@ -22,6 +22,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
+from textual.events import Resize
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import DataTable, Footer
@@ -37,10 +38,17 @@ from queue_tui.tui.messages import FiltersChanged, PollErrored, PollSucceeded
 from queue_tui.tui.safe_text import toast_text
 from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.screens.help import HelpScreen
+from queue_tui.tui.screens.too_small import guard_size
 from queue_tui.tui.widgets.detail_pane import DetailPane
 from queue_tui.tui.widgets.filter_bar import FilterBar
 from queue_tui.tui.widgets.generations_table import GenerationsTable
-from queue_tui.tui.widgets.status_bar import StatusBar, StatusState
+from queue_tui.tui.widgets.status_bar import (
+    NEEDS_USER,
+    StatusBar,
+    StatusState,
+    fault_advice,
+    fault_summary,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +69,7 @@ class QueueApp(App[None]):
     TITLE = "queue-tui"
     AUTO_FOCUS = "GenerationsTable"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-medium"), (150, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (32, "-tall")]
+    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-tiny"), (20, "-short"), (32, "-tall")]
 
     BINDINGS: ClassVar = [
         Binding("q", "quit", "Quit"),
@@ -110,6 +118,7 @@ class QueueApp(App[None]):
         self.latency: float | None = None
         self.last_ok_at: float | None = None
         self.last_error: str | None = None
+        self.last_advice: str | None = None
         self.failure: PollFailed | None = None
         self.polls = 0
         self.failures = 0
@@ -146,6 +155,11 @@ class QueueApp(App[None]):
         self._update_status()
         self.set_interval(1.0, self._tick)
         self._poll_loop()
+        guard_size(self)
+
+    def on_resize(self, event: Resize) -> None:
+        if self._main_screen is not None:
+            guard_size(self, event.size)
 
     async def on_unmount(self) -> None:
         self.workers.cancel_group(self, "poller")
@@ -191,6 +205,7 @@ class QueueApp(App[None]):
         self.last_ok_at = self.clock()
         self.failure = None
         self.last_error = None
+        self.last_advice = None
         self.polls += 1
         self.table.remove_class("-stale")
         self.filter_bar.learn_models({g.model_name for g in self.page_rows})
@@ -202,16 +217,19 @@ class QueueApp(App[None]):
         failure = message.failure
         self.failure = failure
         self.failures += 1
-        self.last_error = clean(failure.error.message, max_len=300)
+        self.last_error = fault_summary(failure.error)
+        self.last_advice = fault_advice(failure.error, self.settings.token_help)
         if self.page_rows:
             self.table.add_class("-stale")
         self._update_status()
         # A one-off blip only shows in the status bar; a second failure in a row is
         # worth a toast (once per outage), and so is recovering from it.
-        if failure.attempt >= 2 and not self._failure_toasted:
+        # A fault only the user can fix (a refused token, a wrong host) is toasted at once.
+        needs_user = failure.error.kind in NEEDS_USER
+        if (failure.attempt >= 2 or needs_user) and not self._failure_toasted:
             self._failure_toasted = True
             self.notify(
-                toast_text(self.last_error),
+                toast_text(self.last_advice, max_len=300),
                 title="Poll failed",
                 severity="error",
                 markup=False,
@@ -253,7 +271,9 @@ class QueueApp(App[None]):
             host=self.settings.display_host,
             paused=self.poller.paused,
             error=self.last_error,
+            error_kind=None if self.failure is None else self.failure.error.kind,
             retry_in=retry_in,
+            in_flight=self.poller.in_flight,
             since_ok=None if self.last_ok_at is None else max(0.0, self.clock() - self.last_ok_at),
             interval=self.poller.interval,
             latency=self.latency,
@@ -266,16 +286,18 @@ class QueueApp(App[None]):
         )
 
     def _update_status(self) -> None:
-        self.status_bar.set_state(self._status_state())
+        state = self._status_state()
+        self.status_bar.set_state(state)
+        # Dimmed while the rows are old: a failing hub, or one that stopped answering.
+        self.table.set_class(
+            bool(self.page_rows) and (state.stale or self.failure is not None), "-stale"
+        )
 
     def _empty_message(self) -> str:
         """Why the table is empty, for the detail pane."""
         if self.polls == 0:
             if self.failure is not None:
-                return (
-                    f"Cannot load the queue: {self.last_error}\n"
-                    "Retrying with backoff; press r to retry now."
-                )
+                return f"Cannot load the queue: {self.last_advice}"
             return "Waiting for the first page from the hub…"
         if not self.current_rows():
             if self.filters.status:
@@ -475,6 +497,19 @@ def describe_filters(filters: QueueFilters) -> str:
     return " ".join(parts)
 
 
+def dashboard_app(settings: Settings, seed: int = 7, chaos: float = 0.0) -> QueueApp:
+    """The app `queue-tui` runs. A replay (`--replay`) runs on the recording's clock, so
+    ages and "updated Ns ago" read as they did when it was recorded."""
+    if settings.replay:
+        from queue_tui.api.recording import ReplayTransport
+        from queue_tui.connect import build_client
+
+        transport = ReplayTransport(settings.replay, speed=settings.replay_speed)
+        client = build_client(settings, transport=transport)
+        return QueueApp(settings, client=client, clock=transport.now)
+    return QueueApp(settings, seed=seed, chaos=chaos)
+
+
 def run_dashboard(settings: Settings, seed: int = 7, chaos: float = 0.0) -> None:
     """Entry point used by `queue-tui` (cli.py)."""
-    QueueApp(settings, seed=seed, chaos=chaos).run()
+    dashboard_app(settings, seed=seed, chaos=chaos).run()

@@ -427,7 +427,7 @@ class TestPolling:
             await poll(pilot)
             assert "hub error 500" in app.status_bar.text
             assert "stale" in app.status_bar.text
-            assert "retry in" in app.status_bar.text
+            assert "retrying in" in app.status_bar.text
             assert set(app.table.generations) == rows
             assert app.table.has_class("-stale")
 

@@ -184,14 +184,14 @@ class TestPresentation:
         )
         text = render_status(state, 200).plain
         for part in (
-            "✖ hub error 503 · retry in 7s",
+            "✖ hub error 503 — retrying in 8s",
             "https://hub.oxen.ai",
-            "⚠ stale, updated 30s ago",
+            "⚠ stale: last update 30s ago",
             "▶ 2 processing",
             "◷ 3 queued",
             "✖ 1 failed",
             "4 of 6 rows",
-            "2 malformed dropped",
+            "2 malformed rows dropped",
             "model=x",
         ):
             assert part in text
@@ -200,7 +200,7 @@ class TestPresentation:
         fresh = StatusState(host="h", since_ok=5.9, interval=2, polls=1)
         late = StatusState(host="h", since_ok=6.1, interval=2, polls=1)
         assert "stale" not in render_status(fresh, 200).plain
-        assert "⚠ stale, updated 6s ago" in render_status(late, 200).plain
+        assert "⚠ stale: last update 6s ago" in render_status(late, 200).plain
 
     def test_filters_are_described_briefly(self):
         filters = QueueFilters(media_type="video", status="failed", search="oom")

@@ -1,23 +1,35 @@
-"""One line of state: host, connection, freshness, latency, counts, rows shown, filters.
+"""The status bar: host, connection, freshness, latency, counts, rows shown, filters.
+
+Normally one line. While the hub is failing it grows a second line above the usual one,
+the fault line: a short human sentence saying what went wrong (never a stack trace,
+never the token), and a live "retrying in Ns" countdown; the usual line then says how
+old the data on screen is ("⚠ stale: last update 47s ago"). When polls simply stop
+answering (a stalled request) for `STALE_INTERVALS` intervals, "updated Ns ago" turns
+into the same stale warning without any fault.
 
 Built from `Content` parts (plain strings are never parsed as markup); styles use the
-theme's variables so the bar follows `--theme`. It repaints only when its text changes.
+theme's variables so the bar follows `--theme`. It repaints only when its text changes,
+and takes a layout pass only when it changes height.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
 from textual.content import Content
 from textual.widgets import Static
 
+from queue_tui.api.errors import AuthError, QueueError, RateLimitedError
 from queue_tui.core.sanitize import clean
 from queue_tui.core.timefmt import fmt_coarse
 from queue_tui.tui.presentation import STATUS_LABELS, STATUS_RANK, UNKNOWN_GLYPH
 
 #: "updated Ns ago" becomes a warning after this many missed intervals.
 STALE_INTERVALS = 3
+#: Below this width the bar drops latency, shortens counts and rows.
+COMPACT_WIDTH = 110
 COUNT_STYLE = {
     "queued": "$warning",
     "processing": "$primary",
@@ -26,6 +38,46 @@ COUNT_STYLE = {
     "failed": "$error",
     "cancelled": "$text-muted",
 }
+FAULT_STYLE = "bold $text-error"
+#: Kinds of fault the user has to act on (retrying alone will not fix them).
+NEEDS_USER = frozenset({"auth", "not_found", "insecure", "rejected"})
+#: A sentence that lets the user act on a 401/403 without any token ever being shown.
+SET_TOKEN_HINT = "set one with --token or OXEN_API_KEY"
+
+
+def fault_summary(error: QueueError) -> str:
+    """The status bar's short sentence for a failed poll (cleaned, one line)."""
+    if isinstance(error, RateLimitedError):
+        # The countdown next to it already says how long the hub asked us to wait.
+        return "rate limited by the hub (429)"
+    if isinstance(error, AuthError):
+        what = "unauthorised (401)" if error.status_code == 401 else "forbidden (403)"
+        source = _short_source(error.token_source)
+        if source is None:
+            return f"{what}: no API token was sent; {SET_TOKEN_HINT}"
+        return f"{what}: the token from {source} was refused; {SET_TOKEN_HINT}"
+    return clean(error.message, max_len=200)
+
+
+def fault_advice(error: QueueError, token_help: str = "") -> str:
+    """The longer form, for a toast or an empty table: what happened, what to do."""
+    message = clean(error.message, max_len=300)
+    if isinstance(error, AuthError):
+        if token_help and token_help not in message:
+            message = f"{message}; {token_help}"
+        return f"{message}. Polling slowed to once a minute: press r after fixing it."
+    if error.kind == "not_found":
+        return f"{message} Check --host (or QUEUE_TUI_HOST)."
+    if error.kind == "insecure":
+        return message
+    return f"{message}. Retrying with backoff; r retries now."
+
+
+def _short_source(source: str | None) -> str | None:
+    """`oxen CLI config (/long/path)` -> `oxen CLI config`; None when no token was sent."""
+    if not source or source.startswith("none"):
+        return None
+    return clean(source.split(" (", 1)[0], max_len=40)
 
 
 @dataclass
@@ -34,10 +86,14 @@ class StatusState:
 
     host: str = ""
     paused: bool = False
-    #: Last poll error (cleaned), None once a poll succeeds.
+    #: The fault sentence of the last poll (`fault_summary`), None once a poll succeeds.
     error: str | None = None
+    #: `QueueError.kind` of that fault.
+    error_kind: str | None = None
     #: Seconds until the next retry while failing.
     retry_in: float | None = None
+    #: A request is on its way (the countdown says "retrying now").
+    in_flight: bool = False
     #: Seconds since the last good page (None: none yet).
     since_ok: float | None = None
     interval: float = 2.0
@@ -48,6 +104,13 @@ class StatusState:
     dropped: int = 0
     filters: str = ""
     polls: int = 0
+
+    @property
+    def stale(self) -> bool:
+        """The rows on screen are older than they should be (a fault, or no answer)."""
+        if self.since_ok is None or self.paused:
+            return False
+        return self.error is not None or self.since_ok > STALE_INTERVALS * self.interval
 
 
 def _count_parts(counts: Counter[str], compact: bool) -> list[tuple[str, str] | str]:
@@ -62,33 +125,60 @@ def _count_parts(counts: Counter[str], compact: bool) -> list[tuple[str, str] | 
     return parts
 
 
-def render_status(state: StatusState, width: int) -> Content:
-    compact = width < 110
+def _countdown(state: StatusState) -> str:
+    if state.paused:
+        return "paused (p resumes)"
+    if state.in_flight or state.retry_in is None or state.retry_in < 0.5:
+        return "retrying now…"
+    # Rounded up: it says 1s until the retry starts, never "in 0s".
+    return f"retrying in {math.ceil(state.retry_in - 0.05)}s"
+
+
+def render_fault_line(state: StatusState, width: int) -> Content:
+    """`✖ <sentence> — retrying in 12s · r retries now`: the countdown is never cut."""
+    assert state.error is not None
+    usable = max(20, width - 2)  # the bar's padding
+    countdown = f" — {_countdown(state)}"
+    extra = " · r retries now" if not state.paused else ""
+    if state.error_kind in NEEDS_USER and not state.paused:
+        extra = " · r after fixing it"
+    budget = usable - 2 - len(countdown)
+    sentence = clean(state.error, max_len=10_000)
+    if len(sentence) + len(extra) > budget:
+        extra = ""
+    return Content.assemble(
+        ("✖ ", FAULT_STYLE),
+        (clean(sentence, max_len=max(8, budget)), FAULT_STYLE),
+        (countdown, "bold $warning"),
+        (extra, "$text-muted"),
+    )
+
+
+def render_state_line(state: StatusState, width: int) -> Content:
+    compact = width < COMPACT_WIDTH
     sep = ("  │ " if not compact else " │ ", "$text-muted")
     parts: list[tuple[str, str] | str] = []
     if state.error is not None:
-        retry = f" · retry in {state.retry_in:.0f}s" if state.retry_in is not None else ""
-        if state.paused:
-            retry = " · paused"
-        limit = max(12, width - 45) if compact else 90
-        parts.append((f"✖ {clean(state.error, max_len=limit)}{retry}", "bold $error"))
+        pass  # the fault line above says it
     elif state.paused:
-        parts.append(("⏸ paused", "bold $warning"))
+        parts += [("⏸ paused", "bold $warning"), " "]
     elif state.polls == 0:
-        parts.append(("◌ connecting", "$text-muted"))
+        parts += [("◌ connecting", "$text-muted"), " "]
+    elif state.stale:
+        parts += [("◌ waiting" if compact else "◌ waiting for the hub", "bold $warning"), " "]
     else:
-        parts.append(("● live", "bold $success"))
-    if not (compact and state.error is not None):  # narrow and failing: the error first
-        parts += [" ", (state.host if not compact else clean(state.host, max_len=24), "bold")]
+        parts += [("● live", "bold $success"), " "]
+    parts.append((state.host if not compact else clean(state.host, max_len=24), "bold"))
     if state.since_ok is not None:
-        stale = state.since_ok > STALE_INTERVALS * state.interval and not state.paused
         # Coarse after the first minute: a paused or failing dashboard stays quiet.
         ago = "just now" if state.since_ok < 1 else f"{fmt_coarse(state.since_ok)} ago"
-        if stale or state.error is not None:
-            parts += [" ", (f"⚠ stale, updated {ago}", "bold $warning")]
+        if state.stale:
+            parts += [" ", (f"⚠ stale: last update {ago}", "bold $warning")]
         else:
             parts += [" ", (f"updated {ago}", "$text-muted")]
-    if state.latency is not None and not compact:
+    elif state.error is not None:
+        parts += [" ", ("no data yet", "$text-muted")]
+    if state.latency is not None and not compact and not state.stale:
         parts += [" ", (f"{state.latency * 1000:.0f}ms", "$text-muted")]
     parts.append(sep)
     if state.counts:
@@ -99,16 +189,26 @@ def render_status(state: StatusState, width: int) -> Content:
     rows = f"{state.shown}/{state.total}" if compact else f"{state.shown} of {state.total} rows"
     parts.append((rows, "bold" if state.shown != state.total else ""))
     if state.dropped:
-        parts += [" ", (f"⚠ {state.dropped} malformed dropped", "$warning")]
+        noun = "row" if state.dropped == 1 else "rows"
+        parts += [" ", (f"⚠ {state.dropped} malformed {noun} dropped", "$warning")]
     if state.filters:
         parts += [sep, (clean(state.filters, max_len=80), "$accent")]
     return Content.assemble(*parts)
 
 
+def render_status(state: StatusState, width: int) -> Content:
+    """The bar's content: the fault line (while failing), then the state line."""
+    line = render_state_line(state, width)
+    if state.error is None:
+        return line
+    return Content.assemble(render_fault_line(state, width), "\n", line)
+
+
 class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar {
-        height: 1;
+        height: auto;
+        max-height: 2;
         width: 1fr;
         padding: 0 1;
         background: $panel;
@@ -121,6 +221,7 @@ class StatusBar(Static):
         super().__init__("", id=id)
         self.state = StatusState()
         self._last: Content | None = None
+        self._lines = 1
 
     def set_state(self, state: StatusState) -> bool:
         """Show `state`; returns whether the text changed."""
@@ -129,8 +230,10 @@ class StatusBar(Static):
         if self._last is not None and content.is_same(self._last):
             return False
         self._last = content
-        # One line, fixed height: no layout pass (that would repaint other widgets too).
-        self.update(content, layout=False)
+        lines = 2 if state.error is not None else 1
+        # Same height: no layout pass (that would repaint other widgets too).
+        self.update(content, layout=lines != self._lines)
+        self._lines = lines
         return True
 
     def on_resize(self) -> None:
@@ -139,4 +242,12 @@ class StatusBar(Static):
 
     @property
     def text(self) -> str:
+        """What the bar shows, as plain text (both lines while failing)."""
         return self._last.plain if self._last is not None else ""
+
+    @property
+    def fault_text(self) -> str:
+        """The fault line alone ("" while the hub answers)."""
+        if self._last is None or self.state.error is None:
+            return ""
+        return self._last.plain.split("\n", 1)[0]
