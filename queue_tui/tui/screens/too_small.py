@@ -29,7 +29,7 @@ def is_too_small(size: Size) -> bool:
 def notice(size: Size) -> Content:
     return Content.assemble(
         ("terminal too small", "bold $warning"),
-        f" — need at least {MIN_WIDTH}x{MIN_HEIGHT}, now {size.width}x{size.height}",
+        f" — need at least {MIN_WIDTH}x{MIN_HEIGHT}\n(now {size.width}x{size.height})",
         ("\nenlarge the window, or q to quit", "$text-muted"),
     )
 
