@@ -1,0 +1,309 @@
+"""Programs the pty benchmarks start (not a benchmark itself).
+
+python benchmarks/_runner.py bare [--tick]
+    A bare Textual app painting one Static ("bench-ready"); with --tick it rewrites
+    a clock in that Static every second (the floor of a live Textual app).
+python benchmarks/_runner.py hub --rows N
+    The demo hub on loopback serving N active rows that never change (the
+    simulator's clock is stopped). Prints its URL on the first line of stdout.
+python benchmarks/_runner.py dashboard --rows N [--sort COLUMN] [--report FILE]
+    The real dashboard (QueueApp) on an in-process demo hub holding N rows, with
+    the app's clock and the hub's clock stopped and no timed polls, so it writes
+    nothing unless told to. Signals:
+      SIGUSR1  one visible queued row starts processing; the app polls at once
+      SIGUSR2  repaint the whole screen
+    Each signal appends a JSON line to FILE when it has been handled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def install_crop_fix() -> None:
+    """What-if: partial line updates cropped to the changed columns (see the docstring)."""
+    from rich.segment import Segment
+    from textual._compositor import ChopsUpdate
+    from textual.strip import Strip
+
+    def render_segments(self: ChopsUpdate, console: Any) -> str:
+        sequences: list[str] = []
+        append = sequences.append
+        last_y = self.spans[-1][0]
+        for y, x1, x2 in self.spans:
+            line = self.chops[y]
+            for end, (x, strip) in zip(self.chop_ends[y], line.items(), strict=False):
+                if strip is None or x > x2 or end <= x1:
+                    continue
+                start = max(x, x1)
+                part: Strip = strip.crop(start - x, min(end, x2) - x)
+                append(Segment(f"\x1b[{y + 1};{start + 1}H").text)
+                append(part.render(console))
+            if y != last_y:
+                append("\n")
+        return "".join(sequences)
+
+    ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]
+
+
+def run_bare(tick: bool) -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    class BareApp(App[None]):
+        BINDINGS = [("q", "quit", "Quit")]
+
+        def compose(self) -> ComposeResult:
+            yield Static("bench-ready", id="static")
+
+        def on_mount(self) -> None:
+            if tick:
+                self.set_interval(1.0, self._tick)
+
+        def _tick(self) -> None:
+            self.query_one("#static", Static).update(
+                f"bench-ready {time.strftime('%H:%M:%S')}", layout=False
+            )
+
+    BareApp().run()
+
+
+def frozen_hub_sim(rows: int, start: float) -> Any:
+    """A simulator serving `rows` rows that never change, every row injected (so a
+    benchmark can replace any of them with `add_row`)."""
+    from queue_tui.demo.clock import FakeClock
+    from queue_tui.demo.simulator import QueueSimulator
+
+    clock = FakeClock(start)
+    source = QueueSimulator.with_active_rows(rows, 7, clock=clock)
+    sim = QueueSimulator.with_active_rows(0, 7, clock=clock)
+    for row in source.list():
+        sim.add_row(row)
+    return sim
+
+
+def run_hub(rows: int) -> None:
+    from queue_tui.demo.server import DemoServer
+
+    sim = frozen_hub_sim(rows, time.time())
+    with DemoServer(sim=sim) as server:
+        print(server.url, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+def run_dashboard(rows: int, sort: str | None, report: str | None) -> None:
+    from queue_tui.api.asgi_stream import StreamingASGITransport
+    from queue_tui.demo.clock import FakeClock
+    from queue_tui.demo.server import create_app
+    from queue_tui.tui.app import QueueApp
+    from queue_tui.tui.frozen import DEMO_START, SteadyClient, frozen_settings
+
+    clock = FakeClock(DEMO_START)
+    sim = frozen_hub_sim(rows, DEMO_START)
+    settings = frozen_settings()
+    settings.interval = 24 * 3600.0
+    client = SteadyClient(settings, transport=StreamingASGITransport(create_app(sim)))
+    changed: set[str] = set()
+
+    def log(event: dict[str, Any]) -> None:
+        if report:
+            with open(report, "a") as fh:
+                fh.write(json.dumps(event) + "\n")
+
+    class BenchDashboard(QueueApp):
+        # Textual resolves a relative CSS_PATH against the subclass's own file.
+        CSS_PATH = str(Path(inspect.getfile(QueueApp)).parent / str(QueueApp.CSS_PATH))
+
+        def on_mount(self) -> None:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGUSR1, self.change_one_row)
+            loop.add_signal_handler(signal.SIGUSR2, self.repaint_all)
+            if sort:
+                self.table.set_sort(sort)
+            self.set_timer(0.05, self.when_loaded)
+
+        def when_loaded(self) -> None:
+            """After the first page: put the cursor on the first queued row (so queued rows
+            are on screen whatever the sort), then report "ready"."""
+            if self.polls == 0:
+                self.set_timer(0.05, self.when_loaded)
+                return
+            queued = [
+                g for g in self.table.ordered_ids if self.table.generations[g].status == "queued"
+            ]
+            if queued:
+                # The first queued row near the top: queued rows fill the rest of the screen.
+                self.table.select_id(queued[0])
+                top = max(0, self.table.ordered_ids.index(queued[0]) - 3)
+                self.table.scroll_to(y=top, animate=False, immediate=True)
+            # One poll with nothing changed lets the app settle the place it keeps.
+            polls = self.polls
+            self.poller.refresh_now()
+
+            def settled() -> None:
+                if self.polls == polls:
+                    self.set_timer(0.01, settled)
+                    return
+                self.call_after_refresh(lambda: log({"event": "ready"}))
+
+            self.set_timer(0.01, settled)
+
+        def visible_ids(self) -> list[str]:
+            top = int(self.table.scroll_y)
+            height = self.table.scrollable_content_region.height - 1
+            return self.table.ordered_ids[top : top + height]
+
+        def change_one_row(self) -> None:
+            visible = self.visible_ids()
+            cursor = self.table.cursor_id
+            gid = next(
+                (
+                    g
+                    for g in visible
+                    if g not in changed
+                    and g != cursor
+                    and self.table.generations[g].status == "queued"
+                ),
+                None,
+            )
+            if gid is None:
+                log({"event": "change", "error": "no visible queued row"})
+                return
+            changed.add(gid)
+            before = visible.index(gid)
+            row = dict(sim.get(gid))
+            row.update(status="processing", started_at=int(clock()))
+            sim.add_row(row)
+            polls = self.polls
+
+            def done() -> None:
+                if self.polls == polls:
+                    self.set_timer(0.01, done)
+                    return
+                after = self.table.ordered_ids.index(gid) - int(self.table.scroll_y)
+                log(
+                    {
+                        "event": "change",
+                        "id": gid,
+                        "line_before": before,
+                        "line_after": after,
+                        "resorted": self.table.last_apply.resorted,
+                        "changed_cells": self.table.last_apply.changed_cells,
+                    }
+                )
+
+            self.poller.refresh_now()
+            self.set_timer(0.01, done)
+
+        def repaint_all(self) -> None:
+            self.screen.refresh()
+            self.call_after_refresh(lambda: log({"event": "repaint"}))
+
+    BenchDashboard(settings, client=client, clock=clock).run()
+
+
+def run_phases(report: str) -> None:
+    """Where start-up time goes: the same path as `queue-tui --demo`, time-stamped."""
+    stamps: dict[str, float] = {"script": time.perf_counter()}
+
+    def stamp(name: str) -> None:
+        stamps.setdefault(name, time.perf_counter())
+
+    import queue_tui.cli as cli
+
+    stamp("import queue_tui.cli (click, httpx, pydantic, models)")
+    import queue_tui.tui.app as app_module
+
+    stamp("import queue_tui.tui.app (textual, widgets)")
+    from queue_tui.api.client import QueueClient
+
+    app_class = app_module.QueueApp
+    original_init = app_class.__init__
+    original_mount = app_class.on_mount
+    original_poll = app_class.on_poll_succeeded
+    original_fetch = QueueClient.fetch
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        stamp("click parsing, settings")
+        original_init(self, *args, **kwargs)
+        stamp("QueueApp() incl. demo hub (simulator warm-up, starlette)")
+
+    def on_mount(self: Any) -> None:
+        stamp("Textual start-up: driver, CSS, compose, mount")
+        original_mount(self)
+
+    async def fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
+        stamp("first poll starts")
+        result = await original_fetch(self, *args, **kwargs)
+        stamp("first page fetched and parsed")
+        return result
+
+    def on_poll_succeeded(self: Any, message: Any) -> None:
+        stamp("page message reaches the app")
+        original_poll(self, message)
+        stamp("rows applied to the table")
+
+        def painted() -> None:
+            stamp("first rows painted")
+            base = stamps["script"]
+            with open(report, "w") as fh:
+                json.dump({k: (v - base) * 1000 for k, v in stamps.items()}, fh)
+            self.exit()
+
+        self.call_after_refresh(painted)
+
+    app_class.__init__ = init  # type: ignore[method-assign]
+    app_class.on_mount = on_mount  # type: ignore[method-assign]
+    app_class.on_poll_succeeded = on_poll_succeeded  # type: ignore[method-assign]
+    QueueClient.fetch = fetch  # type: ignore[method-assign]
+    cli.main(["--demo"], prog_name="queue-tui", standalone_mode=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="mode", required=True)
+    bare = sub.add_parser("bare")
+    bare.add_argument("--tick", action="store_true")
+    hub = sub.add_parser("hub")
+    hub.add_argument("--rows", type=int, default=500)
+    dash = sub.add_parser("dashboard")
+    dash.add_argument("--rows", type=int, default=500)
+    dash.add_argument("--sort")
+    dash.add_argument("--report")
+    dash.add_argument("--crop-fix", action="store_true")
+    phases = sub.add_parser("phases")
+    phases.add_argument("--report", required=True)
+    cli = sub.add_parser("cli")
+    cli.add_argument("--crop-fix", action="store_true")
+    cli.add_argument("args", nargs="*")
+    args = parser.parse_args(argv)
+    if getattr(args, "crop_fix", False):
+        install_crop_fix()
+    if args.mode == "bare":
+        run_bare(args.tick)
+    elif args.mode == "hub":
+        run_hub(args.rows)
+    elif args.mode == "phases":
+        run_phases(args.report)
+    elif args.mode == "cli":
+        from queue_tui.cli import main as cli_main
+
+        cli_main(args.args, prog_name="queue-tui")
+    else:
+        run_dashboard(args.rows, args.sort, args.report)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

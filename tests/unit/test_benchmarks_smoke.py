@@ -1,0 +1,108 @@
+"""The benchmarks still run: each script once with `--quick` (tiny sizes, short runs).
+
+No timed assertions: a benchmark that runs and reports every figure and target passes
+whatever the figures are (MET or NOT MET). The seeded poll script, the percentile and
+the pty reader that every benchmark relies on are checked for correctness.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ROOT / "benchmarks"
+SCRIPTS = ["refresh_cost", "idle_cost", "bandwidth", "startup", "memory"]
+TARGET_LINE = re.compile(r"^target: .+: (MET|NOT MET)$", re.MULTILINE)
+RATIO_LINE = re.compile(r"\d\.\d{3}x$", re.MULTILINE)
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the benchmarks read /proc and use a pty"
+)
+
+
+@pytest.fixture(scope="module")
+def harness():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import _harness
+
+        yield _harness
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_benchmark_runs_quick_and_reports_targets(name: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTUAL", "QUEUE_TUI"))}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / f"{name}.py"), "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=170,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert out.stdout.startswith("== "), out.stdout[:500]
+    assert "(--quick" in out.stdout.splitlines()[0]
+    assert TARGET_LINE.search(out.stdout), out.stdout[-2000:]
+    assert RATIO_LINE.search(out.stdout), out.stdout[-2000:]
+    assert "Traceback" not in out.stderr, out.stderr[-3000:]
+
+
+def test_p95_interpolates_between_ranks(harness) -> None:
+    assert harness.p95([5.0]) == 5.0
+    assert harness.p95(list(range(1, 21))) == pytest.approx(19.05)
+    assert harness.p95([3.0, 1.0, 2.0]) == pytest.approx(2.9)
+
+
+def test_poll_script_has_the_promised_churn(harness) -> None:
+    n, polls = 400, 6
+    script = harness.make_poll_script(n, polls)
+    assert len(script.initial) == n
+    previous = {r["generation_id"]: r for r in script.initial}
+    now = script.start
+    for when, rows in script.polls:
+        assert when == pytest.approx(now + script.interval)
+        now = when
+        current = {r["generation_id"]: r for r in rows}
+        assert len(current) == len(rows) == n
+        new = current.keys() - previous.keys()
+        gone = previous.keys() - current.keys()
+        changed = [gid for gid in current.keys() & previous.keys() if current[gid] != previous[gid]]
+        assert len(new) == len(gone) == 4  # 1% of 400
+        assert len(changed) == 20  # 5% of 400
+        assert all(current[g]["status"] == "queued" for g in new)
+        assert all(now - current[g]["enqueued_at"] <= 2 for g in new)
+        previous = current
+    assert harness.make_poll_script(n, polls).polls == script.polls  # seeded
+
+
+def test_poll_script_keeps_the_queue_shape(harness) -> None:
+    script = harness.make_poll_script(1000, 8)
+    shapes = [Counter(r["status"] for r in rows) for _, rows in script.polls]
+    assert {s["processing"] for s in shapes[1:]} == {shapes[1]["processing"]}
+
+
+def test_pty_process_reads_every_byte_at_the_given_size(harness) -> None:
+    code = (
+        "import os, sys, time; size = os.get_terminal_size(); sum(range(5_000_000)); "
+        "sys.stdout.write('x' * 10000 + f'size={size.columns}x{size.lines}'); "
+        "sys.stdout.flush(); time.sleep(5)"
+    )
+    with harness.PtyProcess([sys.executable, "-c", code], cols=123, rows=45) as proc:
+        proc.wait_for([b"size=123x45"], timeout=30)
+        assert proc.output.count(b"x") == 10000 + 1
+        assert proc.bytes_between(proc.started, time.perf_counter()) == len(proc.output)
+        assert proc.cpu_seconds() > 0.0
