@@ -293,7 +293,19 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         if self._previous is None:
             return None
         recorded, served_at = self._previous
-        return recorded + (self._clock() - served_at) * self.speed
+        moved = recorded + (self._clock() - served_at) * self.speed
+        # Never past the recording's next exchange (or its end): a consumer that polls
+        # more slowly than the recording sees its clock stop there, then go on from the
+        # next response, instead of running ahead and jumping back.
+        return min(moved, self._next_recorded(recorded))
+
+    def _next_recorded(self, recorded: float) -> float:
+        last = self.history[-1] if self.history else -1
+        for entry in self.entries[last + 1 :]:
+            t = entry.get("t")
+            if isinstance(t, int | float) and t >= recorded:
+                return float(t)
+        return recorded
 
     def now(self) -> float:
         """A `time.time` stand-in for a replayed session: the recording's clock, from
