@@ -168,7 +168,7 @@ def render_state_line(state: StatusState, width: int) -> Content:
         parts += [("◌ waiting" if compact else "◌ waiting for the hub", "bold $warning"), " "]
     else:
         parts += [("● live", "bold $success"), " "]
-    parts.append((state.host if not compact else clean(state.host, max_len=24), "bold"))
+    parts.append((clean(state.host, max_len=24 if compact else 60), "bold"))
     if state.since_ok is not None:
         # Coarse after the first minute: a paused or failing dashboard stays quiet.
         ago = "just now" if state.since_ok < 1 else f"{fmt_coarse(state.since_ok)} ago"
