@@ -24,6 +24,7 @@ import json
 import math
 import os
 import random
+import re
 import select
 import shutil
 import statistics
@@ -461,6 +462,21 @@ class PtyProcess:
         with self._lock:
             return sum(len(d) for t, d in self.chunks if t0 <= t < t1)
 
+    def bytes_by_line(self, t0: float, t1: float) -> dict[int, int]:
+        """Bytes written in [t0, t1) by screen line (1-based), attributed by the cursor
+        moves (`ESC [ row ; col H`) that Textual puts before every run of cells."""
+        with self._lock:
+            data = b"".join(d for t, d in self.chunks if t0 <= t < t1)
+        counts: dict[int, int] = {}
+        line = 0
+        position = 0
+        for match in CURSOR_MOVE.finditer(data):
+            counts[line] = counts.get(line, 0) + match.start() - position
+            line = int(match.group(1))
+            position = match.start()
+        counts[line] = counts.get(line, 0) + len(data) - position
+        return {k: v for k, v in counts.items() if v}
+
     def wait_for(self, needles: Sequence[bytes], timeout: float = 30.0) -> float:
         """perf_counter time of the read that completed the first of `needles`."""
         deadline = time.perf_counter() + timeout
@@ -527,6 +543,9 @@ class PtyProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+CURSOR_MOVE = re.compile(rb"\x1b\[(\d+);\d+H")
 
 
 def set_winsize(fd: int, rows: int, cols: int) -> None:

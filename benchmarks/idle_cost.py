@@ -157,6 +157,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"dashboard 80x24, B/s in {step:.0f} s slices",
         ", ".join(f"{x:,.0f}" for x in per_slice),
     )
+    for name, (t0, t1) in (
+        ("whole window", (d.t0, d.t0 + duration)),
+        ("last slice", (d.t0 + duration - step, d.t0 + duration)),
+    ):
+        lines = d.proc.bytes_by_line(t0, t1)
+        busiest = sorted(lines.items(), key=lambda kv: -kv[1])[:8]
+        report.figure(
+            f"dashboard 80x24, B/s by screen line, {name}",
+            ", ".join(f"{line}: {n / (t1 - t0):,.0f}" for line, n in busiest),
+        )
     for cols, rows in ((80, 24), (160, 50)):
         d = by_name[f"dashboard {cols}x{rows}"]
         b = by_name[f"bare Textual app, 1 s clock, {cols}x{rows}"]
