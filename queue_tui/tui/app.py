@@ -25,7 +25,7 @@ from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from queue_tui.api.client import QueueClient
 from queue_tui.api.errors import QueueError
@@ -34,6 +34,7 @@ from queue_tui.config import Settings
 from queue_tui.core.filters import SERVER_FILTERS, QueueFilters
 from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
 from queue_tui.core.sanitize import clean, safe_url
+from queue_tui.tui.lifecycle import LIFECYCLE_BINDINGS, LifecycleMixin
 from queue_tui.tui.messages import FiltersChanged, PollErrored, PollSucceeded
 from queue_tui.tui.safe_text import toast_text
 from queue_tui.tui.screens.detail import DetailScreen
@@ -41,7 +42,8 @@ from queue_tui.tui.screens.help import HelpScreen
 from queue_tui.tui.screens.too_small import guard_size
 from queue_tui.tui.widgets.detail_pane import DetailPane
 from queue_tui.tui.widgets.filter_bar import FilterBar
-from queue_tui.tui.widgets.generations_table import GenerationsTable
+from queue_tui.tui.widgets.footer import DashboardFooter
+from queue_tui.tui.widgets.generations_table import DEFAULT_MARK, DONE, GenerationsTable
 from queue_tui.tui.widgets.status_bar import (
     NEEDS_USER,
     StatusBar,
@@ -56,11 +58,14 @@ log = logging.getLogger(__name__)
 CRASH_RETRY = 5.0
 
 
-class QueueApp(App[None]):
+class QueueApp(LifecycleMixin, App[None]):
     """The dashboard. Attributes for tests and benchmarks:
 
-    - `table` (GenerationsTable), `detail` (DetailPane), `filter_bar`, `status_bar`
+    - `table` (GenerationsTable), `detail` (DetailPane), `filter_bar`, `status_bar`,
+      `stats_panel`
     - `poller` (Poller: `.requests`, `.paused`, `.filters`), `client` (QueueClient)
+    - `tracker` (Tracker), `watcher` (LifecycleWatcher), `stats` (QueueStats of the
+      last poll), `announced` (lifecycle events shown so far); see `tui/lifecycle.py`
     - `filters` (QueueFilters in effect), `page_rows` (last good page), `polls`
       (pages applied), `failures` (failed polls seen), `last_error`
     """
@@ -82,6 +87,7 @@ class QueueApp(App[None]):
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("enter", "open_detail", "Detail", show=False),
         Binding("c", "copy", "Copy"),
+        *LIFECYCLE_BINDINGS,
         Binding("o", "open_url", "Open", show=False),
         Binding("d", "toggle_detail", "Pane", show=False),
         Binding("f", "toggle_filters", "Filters", show=False),
@@ -129,6 +135,8 @@ class QueueApp(App[None]):
         self.detail = DetailPane(clock=clock, id="detail")
         self.filter_bar = FilterBar(settings.filters, id="filter-bar")
         self.status_bar = StatusBar(id="status-bar")
+        self._shown_rows: list[Generation] = []
+        self.init_lifecycle()
 
     # -- layout ------------------------------------------------------------------------
 
@@ -137,8 +145,9 @@ class QueueApp(App[None]):
         with Container(id="body"):
             yield self.table
             yield self.detail
+            yield self.stats_panel
         yield self.status_bar
-        yield Footer(compact=True)
+        yield DashboardFooter(compact=True, read_only=self.settings.read_only)
 
     def on_mount(self) -> None:
         self._main_screen = self.screen
@@ -153,8 +162,10 @@ class QueueApp(App[None]):
                 )
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._update_status()
+        self.detail.notes_for = self.detail_notes
         self.set_interval(1.0, self._tick)
         self._poll_loop()
+        self._event_stream_loop()
         guard_size(self)
 
     def on_resize(self, event: Resize) -> None:
@@ -163,6 +174,7 @@ class QueueApp(App[None]):
 
     async def on_unmount(self) -> None:
         self.workers.cancel_group(self, "poller")
+        self.workers.cancel_group(self, "events")
         with contextlib.suppress(Exception):
             await self.client.aclose()
 
@@ -187,14 +199,19 @@ class QueueApp(App[None]):
                 self.post_message(PollErrored(failure))
                 await asyncio.sleep(CRASH_RETRY)
 
-    def _post_outcome(self, outcome: PollOutcome) -> None:
+    async def _post_outcome(self, outcome: PollOutcome) -> None:
         if isinstance(outcome, Snapshot):
-            self.post_message(PollSucceeded(outcome))
+            # The tracker sees every page first (and resolves what vanished), here in
+            # the worker: the UI then renders from the tracker.
+            await self.observe_snapshot(outcome)
+            self.post_message(PollSucceeded(outcome, observed=True))
         else:
             self.post_message(PollErrored(outcome))
 
     def on_poll_succeeded(self, message: PollSucceeded) -> None:
         snapshot = message.snapshot
+        if not message.observed:
+            self.observe_now(snapshot)
         if snapshot.result.filters.server_key() != self.filters.server_key():
             return  # an answer to filters the user has since changed
         was_failing = self._failure_toasted
@@ -209,7 +226,9 @@ class QueueApp(App[None]):
         self.polls += 1
         self.table.remove_class("-stale")
         self.filter_bar.learn_models({g.model_name for g in self.page_rows})
+        self.refresh_stats(self.clock())
         self.render_rows()
+        self.announce()
         if was_failing:
             self.notify("Connected again", severity="information", timeout=3)
 
@@ -237,20 +256,21 @@ class QueueApp(App[None]):
             )
 
     def current_rows(self) -> list[Generation]:
-        """Every row known right now, before client-side filtering.
-
-        The last good page; a tracker can later add finished rows that linger.
-        """
-        return self.page_rows
+        """Every row shown right now, before client-side filtering: the tracker's active
+        and pending rows and the finished ones that linger (as of the last render)."""
+        return self._shown_rows
 
     def render_rows(self) -> None:
         """Apply the client-side filters and diff the result into the table."""
         now = self.clock()
         filters = self.filters
-        rows: Iterable[Generation] = self.current_rows()
+        self._shown_rows, marks = self.lifecycle_rows(now)
+        rows: Iterable[Generation] = self._shown_rows
+        if not self.show_finished:
+            rows = [g for g in rows if marks.get(g.generation_id, DEFAULT_MARK).state != DONE]
         if filters.active():
             rows = [g for g in rows if filters.matches(g)]
-        self.table.apply_rows(rows, now)
+        self.table.apply_rows(rows, now, marks)
         self._update_detail(now)
         self._update_status()
 
@@ -258,6 +278,7 @@ class QueueApp(App[None]):
 
     def _tick(self) -> None:
         now = self.clock()
+        self.lifecycle_tick(now)
         self.table.tick(now)
         self._update_detail(now)
         self._update_status()
@@ -283,6 +304,7 @@ class QueueApp(App[None]):
             dropped=self.dropped,
             filters=describe_filters(self.filters),
             polls=self.polls,
+            events=self.events_state.value,
         )
 
     def _update_status(self) -> None:
@@ -328,6 +350,7 @@ class QueueApp(App[None]):
     def on_filters_changed(self, message: FiltersChanged) -> None:
         self.filters = message.filters
         self.poller.set_filters(message.filters)
+        self.refresh_stats(self.clock())
         self.render_rows()
 
     @on(DataTable.RowHighlighted, "#table")
@@ -356,6 +379,9 @@ class QueueApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         on_dashboard = self.screen is self._main_screen
+        lifecycle = self.check_lifecycle_action(action, on_dashboard)
+        if lifecycle is not None:
+            return lifecycle
         if action == "focus_table":
             # Offered (and shown in the footer) only while focus is elsewhere.
             return on_dashboard and self.focused is not self.table
@@ -375,6 +401,7 @@ class QueueApp(App[None]):
         self.filter_bar.focus_search()
 
     def action_focus_table(self) -> None:
+        self.close_stats_over_table()
         self.table.focus()
 
     def action_cycle_sort(self) -> None:
@@ -403,6 +430,7 @@ class QueueApp(App[None]):
         if gen is None:
             return
         screen = DetailScreen(gen, clock=self.clock)
+        screen.pane.notes_for = self.detail_notes
         self._detail_screen = screen
 
         def closed(_: None) -> None:
@@ -482,6 +510,8 @@ class QueueApp(App[None]):
         yield SystemCommand(
             "Sort by next column", "Cycle the sort column (s)", self.action_cycle_sort
         )
+        for title, help_text, callback in self.lifecycle_commands():
+            yield SystemCommand(title, help_text, callback)
         yield SystemCommand("Help", "Every key (?)", self.action_help)
         yield from super().get_system_commands(screen)
 

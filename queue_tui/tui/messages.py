@@ -19,6 +19,8 @@ class PollSucceeded(Message):
     """A page arrived."""
 
     snapshot: Snapshot
+    #: The poll worker fed it to the lifecycle tracker already.
+    observed: bool = False
 
     def can_replace(self, message: Message) -> bool:
         # A newer page holds everything an older one did (it is the whole queue).
@@ -44,3 +46,12 @@ class FiltersChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FiltersChanged)
+
+
+@dataclass
+class LifecycleNews(Message):
+    """The tracker has events the UI has not shown yet (event stream, a cancel)."""
+
+    def can_replace(self, message: Message) -> bool:
+        # The events wait in the app's list: one message is enough to show them all.
+        return isinstance(message, LifecycleNews)

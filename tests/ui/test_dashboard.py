@@ -110,7 +110,7 @@ class TestPlaceIsKept:
                 above_before = above
             assert churned > 0, "rows above the selection should have come and gone"
 
-    async def test_a_vanished_selection_moves_to_its_neighbour(
+    async def test_a_vanished_selection_stays_then_its_dismissal_moves_to_a_neighbour(
         self, clock: FakeClock, sim: QueueSimulator
     ):
         sim.add_row(queued_row("going-away", DEMO_START - 90))
@@ -119,12 +119,24 @@ class TestPlaceIsKept:
             await first_poll(pilot)
             app.table.select_id("going-away")
             await pilot.pause()
-            index = app.table.cursor_row
-            below = app.table.ordered_ids[index + 1]
             assert sim.cancel("going-away")
             await poll(pilot)
+            # Gone from the hub's queue: it stays (never silently disappears), selected.
+            assert "going-away" in app.table.generations
+            assert app.table.cursor_id == "going-away"
+            for _ in range(4):  # resolution rounds follow the (frozen) clock
+                if app.table.cell_text("going-away", "status") == "⊘ cancelled":
+                    break
+                clock.advance(60)
+                await poll(pilot)
+            assert app.table.cell_text("going-away", "status") == "⊘ cancelled"
+            assert app.table.cursor_id == "going-away"
+            order = app.table.ordered_ids
+            index = order.index("going-away")
+            neighbour = order[index + 1] if index + 1 < len(order) else order[index - 1]
+            await pilot.press("x")
             assert "going-away" not in app.table.generations
-            assert app.table.cursor_id == below
+            assert app.table.cursor_id == neighbour
 
 
 class TestSorting:
@@ -441,7 +453,9 @@ class TestPolling:
             await poll(pilot)
             assert "live" in app.status_bar.text
             assert not app.table.has_class("-stale")
-            assert set(app.table.generations) == {r["generation_id"] for r in sim.list()}
+            # Rows that left the queue during the outage stay, "… finishing" or finished.
+            in_flight = {g for g in app.table.generations if not app.table.mark_of(g).state}
+            assert in_flight == {r["generation_id"] for r in sim.list()}
 
 
 class FlakyHub(httpx.AsyncBaseTransport):

@@ -83,11 +83,11 @@ class TestHostileText:
         sim.add_row(row)
         app = make_app(clock=clock, sim=sim)
         # Injected rows with an unknown status are not in the hub's active view, so feed
-        # the table directly: what matters is how the cell renders.
+        # the tracker directly (as a lookup would): what matters is how the cell renders.
         async with app.run_test(size=(120, 36)) as pilot:
             await first_poll(pilot)
             gen = parse_generation(row)
-            app.page_rows = [*app.page_rows, gen]
+            app.tracker.observe_row(gen)
             app.render_rows()
             await pilot.pause()
             assert app.table.cell_text("odd-status-1", "status").startswith("? [blink]boom")

@@ -39,6 +39,14 @@ COUNT_STYLE = {
     "cancelled": "$text-muted",
 }
 FAULT_STYLE = "bold $text-error"
+#: How the event stream's state reads (outcomes arrive at once while it is live).
+EVENTS_LABELS = {
+    "live": ("live", "$success"),
+    "connecting": ("connecting…", "$text-muted"),
+    "retrying": ("retrying", "$warning"),
+    "off": ("off", "$text-muted"),
+    "unavailable": ("off", "$text-muted"),
+}
 #: Kinds of fault the user has to act on (retrying alone will not fix them).
 NEEDS_USER = frozenset({"auth", "not_found", "insecure", "rejected"})
 #: A sentence that lets the user act on a 401/403 without any token ever being shown.
@@ -104,6 +112,9 @@ class StatusState:
     dropped: int = 0
     filters: str = ""
     polls: int = 0
+    #: The completion event stream's state (`EventsState` value), None: not shown.
+    #: Last on the line: the first thing an 80-column bar gives up.
+    events: str | None = None
 
     @property
     def stale(self) -> bool:
@@ -193,6 +204,9 @@ def render_state_line(state: StatusState, width: int) -> Content:
         parts += [" ", (f"⚠ {state.dropped} malformed {noun} dropped", "$warning")]
     if state.filters:
         parts += [sep, (clean(state.filters, max_len=80), "$accent")]
+    if state.events is not None:
+        word, style = EVENTS_LABELS.get(state.events, ("off", "$text-muted"))
+        parts += [sep, (f"events: {word}", style)]
     return Content.assemble(*parts)
 
 

@@ -1,0 +1,238 @@
+"""`t`: queue statistics, per model and overall, with a sparkline of the queue depth.
+
+Fed a `QueueStats` (computed once per poll by the app, see `queue_tui.core.stats`); it
+never computes anything expensive itself. Model names and error messages come from the
+hub: they are cleaned and wrapped in `Text`, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from io import StringIO
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Sparkline, Static
+
+from queue_tui.core.sanitize import clean
+from queue_tui.core.stats import ModelStats, QueueStats
+from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_duration
+from queue_tui.core.tracker import DepthSample
+
+#: The sparkline covers this many seconds, in buckets of DEPTH_BUCKET seconds.
+DEPTH_WINDOW = 1800.0
+DEPTH_BUCKET = 30.0
+#: Failure groups listed (the biggest first).
+TOP_FAILURE_GROUPS = 5
+MODEL_MAX = 22
+ERROR_MAX = 160
+
+
+def depth_series(
+    samples: Sequence[DepthSample],
+    now: float,
+    *,
+    window: float = DEPTH_WINDOW,
+    bucket: float = DEPTH_BUCKET,
+) -> list[float]:
+    """Queued rows over the last `window` seconds, one value (the bucket's maximum) per
+    `bucket` seconds, oldest first. Buckets before the first sample are left out (the
+    dashboard was not watching); a bucket without a sample repeats the one before."""
+    start = now - window
+    count = max(1, int(window // bucket))
+    values: list[float | None] = [None] * count
+    first_index: int | None = None
+    for sample in samples:
+        if sample.at < start or sample.at > now + bucket:
+            continue
+        index = min(count - 1, int((sample.at - start) // bucket))
+        if first_index is None or index < first_index:
+            first_index = index
+        current = values[index]
+        if current is None or sample.queued > current:
+            values[index] = float(sample.queued)
+    if first_index is None:
+        return []
+    series: list[float] = []
+    last = 0.0
+    for value in values[first_index:]:
+        last = last if value is None else value
+        series.append(last)
+    return series
+
+
+def _pct(value: float | None) -> str:
+    return DASH if value is None else f"{value * 100:.0f}%"
+
+
+def _rate(value: float | None) -> str:
+    if value is None:
+        return DASH
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+
+
+def _pair(p50: float | None, p95: float | None) -> str:
+    if p50 is None:
+        return DASH
+    return f"{fmt_duration(p50)} / {fmt_duration(p95)}"
+
+
+def overall_text(stats: QueueStats) -> Text:
+    o = stats.overall
+    text = Text(end="")
+    text.append("queued ", style="dim")
+    text.append(str(o.queued), style="bold")
+    text.append("  processing ", style="dim")
+    text.append(str(o.processing), style="bold")
+    text.append("  done/min ", style="dim")
+    text.append(_rate(o.completions_per_min), style="bold")
+    text.append("  failure rate ", style="dim")
+    text.append(_pct(o.failure_rate), style="bold")
+    if o.succeeded + o.failed:
+        text.append(f" ({o.failed} of {o.succeeded + o.failed})", style="dim")
+    text.append("\nqueue wait ", style="dim")
+    text.append(_pair(o.wait_p50, o.wait_p95), style="bold")
+    text.append("  run time ", style="dim")
+    text.append(_pair(o.run_p50, o.run_p95), style="bold")
+    text.append("  (p50 / p95)", style="dim")
+    return text
+
+
+def models_table(stats: QueueStats) -> Table:
+    table = Table(
+        box=None,
+        padding=(0, 1),
+        pad_edge=False,
+        show_edge=False,
+        header_style="bold dim",
+        expand=False,
+    )
+    table.add_column("MODEL", no_wrap=True, overflow="ellipsis", max_width=MODEL_MAX)
+    table.add_column("Q", justify="right")
+    table.add_column("P", justify="right")
+    table.add_column("WAIT p50/p95", justify="right", no_wrap=True)
+    table.add_column("RUN p50/p95", justify="right", no_wrap=True)
+    table.add_column("/MIN", justify="right")
+    table.add_column("FAIL", justify="right")
+
+    def add(name: Text, m: ModelStats) -> None:
+        table.add_row(
+            name,
+            str(m.queued),
+            str(m.processing),
+            _pair(m.wait_p50, m.wait_p95),
+            _pair(m.run_p50, m.run_p95),
+            _rate(m.completions_per_min),
+            _pct(m.failure_rate),
+        )
+
+    ordered = sorted(
+        stats.by_model.values(), key=lambda m: (-(m.queued + m.processing), m.model or "")
+    )
+    for m in ordered:
+        add(Text(clean(m.model, max_len=MODEL_MAX), no_wrap=True, end=""), m)
+    add(Text("all models", style="bold", end=""), stats.overall)
+    return table
+
+
+def failures_text(stats: QueueStats, limit: int = TOP_FAILURE_GROUPS) -> Text:
+    groups = stats.failure_groups
+    # One line per group: the panel is narrow and the detail pane has the full message.
+    text = Text(end="", no_wrap=True, overflow="ellipsis")
+    text.append("Failures, last 30m, by message", style="bold")
+    if not groups:
+        text.append("\nnone", style="dim")
+        return text
+    total = sum(g.count for g in groups)
+    text.append(f"  ({total} in {len(groups)} groups)", style="dim")
+    for group in groups[:limit]:
+        text.append(f"\n{group.count:>3}× ", style="bold")
+        text.append(clean(group.example, max_len=ERROR_MAX))
+        models = ", ".join(
+            f"{clean(name, max_len=MODEL_MAX)} {n}" for name, n in list(group.by_model.items())[:3]
+        )
+        if models:
+            text.append(f"  ({models})", style="dim")
+    if len(groups) > limit:
+        text.append(f"\n  … {len(groups) - limit} more groups", style="dim")
+    return text
+
+
+class StatsPanel(VerticalScroll):
+    """Overall figures, the depth sparkline, a per-model table and the failure groups."""
+
+    DEFAULT_CSS = """
+    StatsPanel {
+        scrollbar-size-vertical: 1;
+        padding: 0 1;
+    }
+    StatsPanel > Static {
+        width: 100%;
+        height: auto;
+    }
+    StatsPanel > #stats-depth-title {
+        margin-top: 1;
+    }
+    StatsPanel > Sparkline {
+        height: 2;
+        width: 100%;
+        margin-bottom: 1;
+    }
+    StatsPanel > #stats-failures {
+        margin-top: 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.border_title = "Stats"
+        self.stats: QueueStats | None = None
+        self._overall = Static(Text("Waiting for the first page…", style="dim"), id="stats-overall")
+        self._depth_title = Static("", id="stats-depth-title")
+        self.sparkline = Sparkline([], id="stats-depth")
+        self._models = Static("", id="stats-models")
+        self._failures = Static("", id="stats-failures")
+
+    def compose(self) -> ComposeResult:
+        yield self._overall
+        yield self._depth_title
+        yield self.sparkline
+        yield self._models
+        yield self._failures
+
+    def show(self, stats: QueueStats | None) -> None:
+        """Display `stats` (None: nothing polled yet)."""
+        self.stats = stats
+        if stats is None:
+            return
+        self._overall.update(overall_text(stats))
+        series = depth_series(stats.depth_history, stats.now)
+        self.sparkline.data = series
+        title = Text(end="")
+        title.append("Queue depth", style="bold")
+        if series:
+            span = fmt_coarse(len(series) * DEPTH_BUCKET)
+            title.append(
+                f"  last {span}: now {int(series[-1])}, low {int(min(series))}, "
+                f"high {int(max(series))}",
+                style="dim",
+            )
+        else:
+            title.append("  (no samples yet)", style="dim")
+        self._depth_title.update(title)
+        self._models.update(Group(models_table(stats)))
+        self._failures.update(failures_text(stats))
+
+    @property
+    def plain_text(self) -> str:
+        """Everything but the sparkline, as plain text (for tests and tools)."""
+        if self.stats is None:
+            return ""
+        console = Console(width=120, no_color=True, record=True, file=StringIO())
+        console.print(overall_text(self.stats))
+        console.print(models_table(self.stats))
+        console.print(failures_text(self.stats))
+        return console.export_text()
