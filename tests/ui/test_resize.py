@@ -161,3 +161,19 @@ async def test_resizing_while_the_hub_fails(clock: FakeClock, sim: QueueSimulato
                 fault = app.status_bar.fault_text
                 assert fault.startswith("✖ hub error 500") and "retrying" in fault
                 assert len(fault) <= size[0] - 2
+
+
+async def test_toasts_do_not_cover_the_notice(clock: FakeClock, sim: QueueSimulator):
+    app = make_app(clock=clock, sim=sim)
+    async with app.run_test(size=BIG, notifications=True) as pilot:
+        await first_poll(pilot)
+        app.notify("toast before shrinking", timeout=30)
+        await resize(pilot, 40, 10)
+        app.notify("toast while too small", timeout=30)
+        await pilot.pause()
+        shown = " ".join(screen_lines(pilot))
+        assert "terminal too small" in shown and "(now 40x10)" in shown
+        assert "toast" not in shown
+        await resize(pilot, *BIG)
+        shown = " ".join(screen_lines(pilot))
+        assert "toast before shrinking" in shown and "toast while too small" in shown

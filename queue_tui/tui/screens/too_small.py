@@ -48,6 +48,10 @@ class TooSmallScreen(Screen[None]):
         max-width: 100%;
         text-align: center;
     }
+    /* Toasts would cover the notice; they are still in the app's list afterwards. */
+    TooSmallScreen Toast {
+        display: none;
+    }
     """
 
     def __init__(self, size: Size) -> None:
