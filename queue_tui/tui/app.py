@@ -14,7 +14,6 @@ import contextlib
 import logging
 import time
 import webbrowser
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -298,7 +297,7 @@ class QueueApp(LifecycleMixin, App[None]):
             since_ok=None if self.last_ok_at is None else max(0.0, self.clock() - self.last_ok_at),
             interval=self.poller.interval,
             latency=self.latency,
-            counts=Counter(g.status for g in rows),
+            counts=self.status_counts(rows),
             shown=self.table.row_count,
             total=len(rows),
             dropped=self.dropped,

@@ -149,6 +149,7 @@ class LifecycleMixin(_Base):
         self._unannounced: list[LifecycleEvent] = []
         self._observed_key: tuple[Any, ...] | None = None
         self._next_expiry = math.inf
+        self._pending_shown: list[str] = []
 
     # -- feeding the tracker (poll worker and event stream worker) -----------------------
 
@@ -247,7 +248,23 @@ class LifecycleMixin(_Base):
                 marks[gid] = RowMark(mark_state, is_watched, eta)
             rows.append(gen)
         self._next_expiry = next_expiry
+        self._pending_shown = [gid for gid, mark in marks.items() if mark.state == PENDING]
         return rows, marks
+
+    def status_counts(self, rows: Iterable[Generation]) -> Counter[str]:
+        """Rows per status for the status bar; rows that left the queue count as
+        "finishing", not as the status they last had."""
+        counts = Counter(g.status for g in rows)
+        shown = self._pending_shown
+        if shown:
+            tracker = self.tracker
+            for gid in shown:
+                t = tracker.get(gid)
+                if t is not None and counts[t.generation.status] > 0:
+                    counts[t.generation.status] -= 1
+                    counts["finishing"] += 1
+            counts += Counter()  # drop the zeros
+        return counts
 
     def lifecycle_tick(self, now: float) -> None:
         """Every second: drop finished rows whose linger just ran out."""

@@ -15,6 +15,9 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "succeeded": ("✔", "succeeded"),
     "failed": ("✖", "failed"),
     "cancelled": ("⊘", "cancelled"),
+    # Not a hub status: rows that left the queue whose outcome is not known yet (the
+    # table shows them "… finishing"; the status bar counts them apart).
+    "finishing": ("…", "finishing"),
 }
 UNKNOWN_GLYPH = "?"
 
@@ -23,6 +26,7 @@ STATUS_RANK: dict[str, int] = {
     "processing": 0,
     "in_progress": 1,
     "queued": 2,
+    "finishing": 3,
     "failed": 4,
     "cancelled": 5,
     "succeeded": 6,

@@ -41,6 +41,11 @@ async def _first_poll(pilot: Pilot) -> None:
         if loop.time() > deadline:
             raise RuntimeError("the demo hub did not answer")
         await pilot.pause(0.01)
+    # The status bar says "events: live" once the completion stream is connected.
+    while app.events_state.value != "live":
+        if loop.time() > deadline:
+            raise RuntimeError("the demo hub's event stream did not connect")
+        await pilot.pause(0.01)
     await pilot.pause()
 
 

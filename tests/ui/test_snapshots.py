@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.ui.conftest import first_poll, make_app
+from tests.ui.conftest import first_poll, make_app, wait_until
 
 OVERVIEW = (120, 36)
 SMALL = (80, 24)
@@ -26,6 +26,8 @@ def settled(*then: Callable[[Pilot], Awaitable[None]]) -> Callable[[Pilot], Awai
         for widget in pilot.app.query(Input):
             widget.cursor_blink = False
         await first_poll(pilot)
+        # The status bar says "events: live" once the completion stream is connected.
+        await wait_until(pilot, lambda: pilot.app.events_state.value == "live", "events")
         for step in then:
             await step(pilot)
         await pilot.pause()

@@ -20,8 +20,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("p", "pause / resume polling"),
             ("s / S", "sort by the next column / reverse the sort"),
             ("click header", "sort by that column (again: reverse)"),
-            ("h", "hide / show finished rows (they stay --linger, 10m)"),
-            ("t", "stats: per model, queue depth, failures by message"),
+            ("h", "hide / show finished rows (kept --linger)"),
+            ("t", "stats: per model, queue depth, failures"),
         ),
     ),
     (
@@ -50,7 +50,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("c", "copy the result URL (or the id)"),
             ("o", "open the result URL in a browser"),
-            ("del  C", "cancel it on the hub, after a yes (not --read-only)"),
+            ("del  C", "cancel it on the hub (asks first)"),
             ("w", "watch it (★): always told when it finishes"),
             ("x", "dismiss it once finished"),
         ),

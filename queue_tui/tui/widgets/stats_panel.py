@@ -183,6 +183,8 @@ class StatsPanel(VerticalScroll):
     }
     StatsPanel > #stats-failures {
         margin-top: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 

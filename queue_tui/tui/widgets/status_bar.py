@@ -37,6 +37,7 @@ COUNT_STYLE = {
     "succeeded": "$success",
     "failed": "$error",
     "cancelled": "$text-muted",
+    "finishing": "$text-muted",
 }
 FAULT_STYLE = "bold $text-error"
 #: How the event stream's state reads (outcomes arrive at once while it is live).
@@ -113,7 +114,8 @@ class StatusState:
     filters: str = ""
     polls: int = 0
     #: The completion event stream's state (`EventsState` value), None: not shown.
-    #: Last on the line: the first thing an 80-column bar gives up.
+    #: Last on the line: the first thing an 80-column bar gives up; hidden while polls
+    #: fail (the stream then flips between retrying and connecting: noise).
     events: str | None = None
 
     @property
@@ -204,7 +206,7 @@ def render_state_line(state: StatusState, width: int) -> Content:
         parts += [" ", (f"⚠ {state.dropped} malformed {noun} dropped", "$warning")]
     if state.filters:
         parts += [sep, (clean(state.filters, max_len=80), "$accent")]
-    if state.events is not None:
+    if state.events is not None and state.error is None:  # the fault line says enough
         word, style = EVENTS_LABELS.get(state.events, ("off", "$text-muted"))
         parts += [sep, (f"events: {word}", style)]
     return Content.assemble(*parts)
