@@ -75,6 +75,28 @@ def _move(rows: int) -> Step:
     return _press(*(["down"] * rows))
 
 
+def _work(seconds: float, step: float = 30.0) -> Step:
+    """The demo hub works for `seconds` of its frozen clock, polled every `step`."""
+
+    async def run(pilot: Pilot) -> None:
+        app = pilot.app
+        assert isinstance(app, QueueApp)
+        loop = asyncio.get_running_loop()
+        for _ in range(int(seconds // step)):
+            app.clock.advance(step)  # type: ignore[attr-defined]
+            seen = app.polls + app.failures
+            app.action_refresh()
+            deadline = loop.time() + POLL_WAIT
+            while app.polls + app.failures == seen:
+                if loop.time() > deadline:
+                    raise RuntimeError("the demo hub did not answer")
+                await pilot.pause(0.01)
+        await pilot.pause()
+        app.clear_notifications()
+
+    return run
+
+
 SHOTS: tuple[Shot, ...] = (
     Shot("overview", "queue-tui: the live queue", (120, 36), steps=(_move(3),)),
     Shot(
@@ -101,6 +123,12 @@ SHOTS: tuple[Shot, ...] = (
         (_select_error("Traceback"), _press("enter")),
     ),
     Shot("help", "queue-tui: keys", (120, 36), steps=(_press("question_mark"),)),
+    Shot(
+        "stats",
+        "queue-tui: stats, ETAs and finished rows (t)",
+        (160, 44),
+        steps=(_work(300), _press("g", "t")),
+    ),
 )
 
 
