@@ -362,9 +362,12 @@ class LifecycleMixin(_Base):
         gid = gen.generation_id
         tracker = self.tracker
         notes: list[tuple[str, str]] = []
-        if gid in tracker.watched:
-            notes.append(("watched", "★ you are told when it finishes (w stops)"))
         t = tracker.get(gid)
+        if gid in tracker.watched:
+            if t is not None and t.state is RowState.FINISHED:
+                notes.append(("watched", "★ (w unwatches)"))
+            else:
+                notes.append(("watched", "★ you are told when it finishes (w unwatches)"))
         if t is None:
             return tuple(notes)
         if t.state is RowState.PENDING:
