@@ -5,6 +5,10 @@ One long-lived worker runs `Poller.run`; each outcome is posted to the UI as a m
 (`GenerationsTable.apply_rows`), so the user's place survives every poll. A failed poll
 never ends the app: the error is shown, the last good rows stay (marked stale), and the
 poller backs off.
+
+Each page goes through the lifecycle tracker first (in the poll worker), and the table
+shows the tracker's rows: in flight, finishing, finished and lingering. Cancel, watch,
+toasts, stats and ETAs live in `queue_tui.tui.lifecycle` (a mixin of this app).
 """
 
 from __future__ import annotations
