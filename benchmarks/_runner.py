@@ -135,20 +135,23 @@ def run_dashboard(rows: int, sort: str | None, report: str | None) -> None:
             self.set_timer(0.05, self.when_loaded)
 
         def when_loaded(self) -> None:
-            """After the first page: put the cursor on the first queued row (so queued rows
-            are on screen whatever the sort), then report "ready"."""
+            """After the first page: put the cursor on the first queued row, a few lines
+            from the top (so queued rows fill the screen whatever the sort), let one poll
+            with nothing changed settle the place the app keeps, then report "ready"."""
             if self.polls == 0:
                 self.set_timer(0.05, self.when_loaded)
                 return
-            queued = [
-                g for g in self.table.ordered_ids if self.table.generations[g].status == "queued"
-            ]
+            table = self.table
+            queued = [g for g in table.ordered_ids if table.generations[g].status == "queued"]
             if queued:
-                # The first queued row near the top: queued rows fill the rest of the screen.
-                self.table.select_id(queued[0])
-                top = max(0, self.table.ordered_ids.index(queued[0]) - 3)
+                table.select_id(queued[0])
+            # After the cursor's own scroll-into-view has run.
+            self.call_after_refresh(self.scroll_then_settle, queued[0] if queued else None)
+
+        def scroll_then_settle(self, gid: str | None) -> None:
+            if gid is not None:
+                top = max(0, self.table.ordered_ids.index(gid) - 3)
                 self.table.scroll_to(y=top, animate=False, immediate=True)
-            # One poll with nothing changed lets the app settle the place it keeps.
             polls = self.polls
             self.poller.refresh_now()
 
@@ -179,7 +182,8 @@ def run_dashboard(rows: int, sort: str | None, report: str | None) -> None:
                 None,
             )
             if gid is None:
-                log({"event": "change", "error": "no visible queued row"})
+                statuses = [self.table.generations[g].status for g in visible]
+                log({"event": "change", "error": f"no visible queued row: {statuses}"})
                 return
             changed.add(gid)
             before = visible.index(gid)
