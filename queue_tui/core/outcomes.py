@@ -130,6 +130,7 @@ class LifecycleWatcher:
         backoff_cap: float = 60.0,
         read_timeout: float = EVENTS_READ_TIMEOUT,
         max_gets_per_round: int = 20,
+        backfill: bool = False,
     ) -> None:
         self.client = client
         self.tracker = tracker
@@ -154,6 +155,10 @@ class LifecycleWatcher:
         self.status_queries = 0
         self.gets = 0
         self._filters = QueueFilters()
+        #: Seed the tracker's history from the terminal lists after the first poll of
+        #: each server-side view (the dashboard's stats and ETAs want it; `events` not).
+        self.backfill_enabled = backfill
+        self._backfilled: set[tuple[str | None, ...]] = set()
         self._last_round: float | None = None
         self._lock = asyncio.Lock()
 
@@ -188,8 +193,36 @@ class LifecycleWatcher:
         now = self.clock() if now is None else now
         self._filters = result.filters
         events = self.tracker.observe(result.page.generations, now, filters=result.filters)
+        if self.backfill_enabled and result.filters.server_key() not in self._backfilled:
+            await self.backfill(result.filters)
         events.extend(await self.resolve())
         return events
+
+    async def backfill(self, filters: QueueFilters) -> int:
+        """Seed history from the hub's terminal lists under `filters`; quiet on faults."""
+        self._backfilled.add(filters.server_key())
+        if not self.status_queries_available or (
+            filters.status is not None and filters.status in TERMINAL_STATUSES
+        ):
+            return 0
+        base = filters.with_(search=None)
+        added = 0
+        for status in TERMINAL_QUERY_ORDER:
+            self.status_queries += 1
+            try:
+                result = await self.client.fetch(base.with_(status=status))
+            except NotFoundError:
+                self._status_queries_unavailable("404")
+                break
+            except RequestRejectedError as exc:
+                self._status_queries_unavailable(str(exc.status_code))
+                break
+            except QueueError as exc:
+                log.info("history backfill failed (%s); stats start empty", exc.kind)
+                break
+            added += self.tracker.add_history(result.page.generations, self.clock())
+        log.debug("history backfill: %d finished rows", added)
+        return added
 
     async def resolve(self, *, force: bool = False) -> list[LifecycleEvent]:
         """One resolution round for pending rows and unseen watched ids.

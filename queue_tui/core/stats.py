@@ -231,7 +231,8 @@ def compute_stats(
         finished = source.history
         depth = source.depth_history
         if since is None:
-            since = source.started_at
+            known = [t for t in (source.started_at, source.history_since) if t is not None]
+            since = min(known) if known else None
     else:
         rows = list(source)
         active = [g for g in rows if g.is_active]

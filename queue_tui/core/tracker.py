@@ -224,6 +224,9 @@ class Tracker:
         self._filters_key: tuple[str | None, ...] | None = None
         #: Tracker time of the first poll: statistics only cover what came after it.
         self.started_at: float | None = None
+        #: Earliest completion among rows seeded by `add_history` (the hub's own
+        #: timestamps), so statistics cover that far back from the first minute.
+        self.history_since: float | None = None
         self.polls = 0
 
     # -- reading ----------------------------------------------------------------------
@@ -573,6 +576,64 @@ class Tracker:
             while len(self._history) > self.history_cap:
                 self._history.popitem(last=False)
         return [self._event(_FINAL_BY_STATUS[final.status], t, now, source)]
+
+    def add_history(self, rows: Iterable[Generation], now: float | None = None) -> int:
+        """Seed the statistics with finished rows the hub still lists.
+
+        They come from the terminal `status=` queries at start-up: no events, no table
+        rows, only history. Their hub timestamps give wait/run percentiles,
+        throughput and ETAs from the first minute, and rebuild the queue-depth
+        history of the last window, so the insight survives a restart of the app.
+        Returns how many rows were added.
+        """
+        now = self._now(now)
+        added = 0
+        for gen in rows:
+            gid = gen.generation_id
+            if not gen.is_terminal or gen.completed_at is None:
+                continue
+            if gid in self._rows or gid in self._history or gen.completed_at > now:
+                continue
+            self._history[gid] = gen
+            added += 1
+        if not added:
+            return 0
+        ordered = sorted(self._history.items(), key=lambda item: item[1].completed_at or 0.0)
+        self._history = OrderedDict(ordered[-self.history_cap :])
+        earliest = min((g.completed_at or now) for g in self._history.values())
+        self.history_since = (
+            earliest if self.history_since is None else min(self.history_since, earliest)
+        )
+        self._rebuild_depth(now)
+        return added
+
+    def _rebuild_depth(self, now: float, step: float = 60.0) -> None:
+        """Depth samples before the first live one, from enqueued/started/completed."""
+        first_live = self._depth[0].at if self._depth else now
+        rows = list(self._history.values()) + [
+            t.generation for t in self._rows.values() if t.state is RowState.ACTIVE
+        ]
+        rebuilt: list[DepthSample] = []
+        at = max(now - self.depth_window, min((g.enqueued_at or now) for g in rows))
+        while at < first_live - step / 2:
+            queued = processing = 0
+            by_model: dict[str, int] = {}
+            for g in rows:
+                if g.enqueued_at is None or g.enqueued_at > at:
+                    continue
+                end = g.completed_at if g.is_terminal else None
+                if end is not None and end <= at:
+                    continue
+                if g.started_at is not None and g.started_at <= at:
+                    processing += 1
+                else:
+                    queued += 1
+                    by_model[g.model_name] = by_model.get(g.model_name, 0) + 1
+            rebuilt.append(DepthSample(at, queued, processing, by_model))
+            at += step
+        live = [s for s in self._depth if s.at >= first_live]
+        self._depth.clear()
+        self._depth.extend(rebuilt + live)
 
     def _sample_depth(self, now: float) -> None:
         queued = processing = 0

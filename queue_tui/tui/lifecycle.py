@@ -138,6 +138,7 @@ class LifecycleMixin(_Base):
             settings.interval,
             clock=self.clock,
             monotonic=self.clock,
+            backfill=True,
         )
         self.stats: QueueStats | None = None
         self.stats_panel = StatsPanel(id="stats")
