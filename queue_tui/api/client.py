@@ -15,6 +15,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -279,7 +280,7 @@ class QueueClient:
 
     async def get(self, generation_id: str) -> Generation | None:
         """The row while it is queued or running; None once it is no longer queued (404)."""
-        status, headers, body = await self._request("GET", f"{QUEUE_PATH}/{generation_id}")
+        status, headers, body = await self._request("GET", _item_path(generation_id))
         if status == 404:
             return None
         self._raise_for_status(status, headers, body)
@@ -290,7 +291,7 @@ class QueueClient:
             raise BadPayloadError(f"unexpected generation shape: {type(exc).__name__}") from None
 
     async def cancel(self, generation_id: str) -> CancelOutcome:
-        status, headers, body = await self._request("DELETE", f"{QUEUE_PATH}/{generation_id}")
+        status, headers, body = await self._request("DELETE", _item_path(generation_id))
         if status == 404:
             return CancelOutcome.ALREADY_FINISHED
         self._raise_for_status(status, headers, body)
@@ -316,6 +317,12 @@ def _size(n: int) -> str:
     if n >= 1_000:
         return f"{n / 1_000:.0f} kB"
     return f"{n} bytes"
+
+
+def _item_path(generation_id: str) -> str:
+    """`/api/ai/queue/{id}` with the id percent-encoded: an id from the hub is data, and
+    `../x` or `a?b` must not change which resource is asked for."""
+    return f"{QUEUE_PATH}/{quote(generation_id, safe='')}"
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:

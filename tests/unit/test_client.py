@@ -511,3 +511,11 @@ async def test_no_token_in_any_log_record(caplog: pytest.LogCaptureFixture) -> N
 def test_settings_repr_hides_the_token() -> None:
     assert TOKEN not in repr(settings())
     assert TOKEN not in str(settings())
+
+
+@respx.mock
+async def test_ids_are_percent_encoded_in_item_paths(respx_mock: respx.Router) -> None:
+    route = respx_mock.delete(url__regex=r".*").respond(404, json={"status": "error"})
+    async with QueueClient(Settings(host="https://hub.example")) as client:
+        await client.cancel("../x?y#z")
+    assert route.calls.last.request.url.raw_path == b"/api/ai/queue/..%2Fx%3Fy%23z"
