@@ -196,6 +196,18 @@ class TestPresentation:
         ):
             assert part in text
 
+    def test_freshness_holds_still_while_polls_are_on_time(self):
+        # An idle bar must not be rewritten every second: while the last page is less
+        # than two intervals old the text is the same whatever the second.
+        texts = {
+            render_status(StatusState(host="h", since_ok=s, interval=2, polls=1), 80).plain
+            for s in (0.0, 0.5, 1.0, 1.7, 2.5, 3.9)
+        }
+        assert len(texts) == 1
+        assert "updated just now" in texts.pop()
+        late = render_status(StatusState(host="h", since_ok=4.2, interval=2, polls=1), 80)
+        assert "updated 4s ago" in late.plain and "stale" not in late.plain
+
     def test_stale_warning_after_three_missed_intervals(self):
         fresh = StatusState(host="h", since_ok=5.9, interval=2, polls=1)
         late = StatusState(host="h", since_ok=6.1, interval=2, polls=1)

@@ -3,9 +3,11 @@
 Normally one line. While the hub is failing it grows a second line above the usual one,
 the fault line: a short human sentence saying what went wrong (never a stack trace,
 never the token), and a live "retrying in Ns" countdown; the usual line then says how
-old the data on screen is ("⚠ stale: last update 47s ago"). When polls simply stop
-answering (a stalled request) for `STALE_INTERVALS` intervals, "updated Ns ago" turns
-into the same stale warning without any fault.
+old the data on screen is ("⚠ stale: last update 47s ago"). While pages arrive on time
+the bar says "updated just now" (steady, so an idle bar is not rewritten every second);
+after `FRESH_INTERVALS` intervals without one it says "updated Ns ago", and after
+`STALE_INTERVALS` (a stalled request) that turns into the same stale warning without
+any fault.
 
 Built from `Content` parts (plain strings are never parsed as markup); styles use the
 theme's variables so the bar follows `--theme`. It repaints only when its text changes,
@@ -28,6 +30,8 @@ from queue_tui.tui.presentation import STATUS_LABELS, STATUS_RANK, UNKNOWN_GLYPH
 
 #: "updated Ns ago" becomes a warning after this many missed intervals.
 STALE_INTERVALS = 3
+#: "updated just now" (no seconds count) until this many intervals without a page.
+FRESH_INTERVALS = 2
 #: Below this width the bar drops latency, shortens counts and rows.
 COMPACT_WIDTH = 110
 COUNT_STYLE = {
@@ -183,8 +187,11 @@ def render_state_line(state: StatusState, width: int) -> Content:
         parts += [("● live", "bold $success"), " "]
     parts.append((clean(state.host, max_len=24 if compact else 60), "bold"))
     if state.since_ok is not None:
-        # Coarse after the first minute: a paused or failing dashboard stays quiet.
-        ago = "just now" if state.since_ok < 1 else f"{fmt_coarse(state.since_ok)} ago"
+        # Steady while fresh (polls land every interval: a seconds count would rewrite
+        # the line every second, the biggest share of an idle dashboard's bytes); the
+        # age shows once a poll is late, coarse after the first minute.
+        fresh = not state.stale and state.since_ok < FRESH_INTERVALS * state.interval
+        ago = "just now" if fresh else f"{fmt_coarse(state.since_ok)} ago"
         if state.stale:
             parts += [" ", (f"⚠ stale: last update {ago}", "bold $warning")]
         else:
