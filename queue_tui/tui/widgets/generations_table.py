@@ -299,6 +299,7 @@ class GenerationsTable(DataTable):
         self._status_styles: dict[str, Style] = {}
         self._cell_cache: dict[tuple[int, str, str], Text] = {}
         self._restoring = False
+        self._quiet_scroll = False
         #: The row the user chose (generation_id); kept while it is hidden or gone.
         self.selected_key: str | None = None
         self.sort_column = "status"
@@ -375,6 +376,7 @@ class GenerationsTable(DataTable):
             incoming[gen.generation_id] = gen
 
         place = self._capture_place()
+        old_order, old_top = self._order, int(self.scroll_y)
         gens, texts, data = self._gens, self._texts, self._data
         ckeys = [self._ckeys[name] for name in COLUMN_NAMES]
 
@@ -450,10 +452,16 @@ class GenerationsTable(DataTable):
         if self._widths_dirty():
             self._apply_layout(force=True)
 
-        self._restore_place(place)
+        # A scroll that keeps the user's row on its line repaints only the lines that
+        # now show another row (`_refresh_moved`), not the whole table.
+        self._quiet_scroll = True
+        try:
+            self._restore_place(place)
+        finally:
+            self._quiet_scroll = False
         changed.extend(self._tick(now))
         if order_changed or added or removed:
-            self.refresh()
+            self._refresh_moved(old_order, old_top, changed)
         else:
             self._refresh_cells(changed)
         self.last_apply = stats
@@ -514,6 +522,14 @@ class GenerationsTable(DataTable):
         super().watch_cursor_coordinate(old, new)
         if not self._restoring and 0 <= new.row < len(self._order):
             self.selected_key = self._order[new.row].value
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        if getattr(self, "_quiet_scroll", False):
+            # apply_rows repaints the lines that changed itself (`_refresh_moved`).
+            if self.show_vertical_scrollbar:
+                self.vertical_scrollbar.position = new_value
+            return
+        super().watch_scroll_y(old_value, new_value)
 
     def _scroll_cursor_into_view(self, animate: bool = False) -> None:
         # While restoring the user's place the scroll offset is set explicitly: the
@@ -747,6 +763,34 @@ class GenerationsTable(DataTable):
             self.refresh()
         elif regions:
             self.refresh(*regions)
+
+    def _refresh_moved(
+        self, old_order: Sequence[RowKey], old_top: int, cells: Sequence[tuple[RowKey, int]]
+    ) -> None:
+        """After rows moved, were added or removed: repaint only the visible lines that
+        now show another row (a row moving from line 9 to line 2 repaints lines 2-9),
+        plus the changed cells elsewhere. `old_top` is the scroll offset before: a line
+        compares the row it showed then with the row it shows now."""
+        if not self.is_mounted:
+            return
+        top = int(self.scroll_y)
+        new_order = self._order
+        n_old, n_new = len(old_order), len(new_order)
+        header = self.header_height if self.show_header else 0
+        width = self.size.width
+        moved: set[int] = set()
+        regions: list[Region] = []
+        for line in range(self._viewport_rows()):
+            y, old_y = top + line, old_top + line
+            a = old_order[old_y] if old_y < n_old else None
+            b = new_order[y] if y < n_new else None
+            if a is not b:
+                moved.add(y)
+                regions.append(Region(0, header + line, width, 1))
+        if regions:
+            self.refresh(*regions)
+        locations = self._row_locations
+        self._refresh_cells([c for c in cells if locations.get(c[0]) not in moved])
 
     def _apply_layout(self, *, force: bool = False) -> None:
         """Choose the visible columns and their widths for the table's width."""
