@@ -409,6 +409,9 @@ class GenerationsTable(DataTable):
                 continue
             old_mark = old_marks.get(gid, DEFAULT_MARK)
             if (old is gen or old == gen) and old_mark == mark:
+                # Keep the newest object: the tracker and the app hold this page's rows,
+                # so keeping the first one seen would keep two copies of every row alive.
+                gens[gid] = gen
                 continue
             gens[gid] = gen
             if mark is DEFAULT_MARK:
