@@ -106,6 +106,63 @@ class TestKeyedDiff:
             assert table.cursor_id == "gen-00030"
             assert table.cell_text("gen-00030", "status") == "▶ processing"
 
+    async def test_a_change_outside_the_sort_key_does_not_resort(self):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)) as pilot:
+            table = app.query_one(GenerationsTable)
+            table.apply_rows([gen(i) for i in range(40)])
+            rows = [gen(i) for i in range(40)]
+            rows[5] = gen(5, prompt="new words")
+            assert not table.apply_rows(rows).resorted
+            rows[6] = gen(6, enqueued_at=NOW - 5000)  # part of the status sort's key
+            stats = table.apply_rows(rows)
+            assert stats.resorted and table.ordered_ids[0] == "gen-00006"
+            await pilot.pause()
+            assert_consistent(table)
+
+    async def test_a_moved_row_repaints_only_the_lines_between(
+        self, monkeypatch: pytest.MonkeyPatch
+    ):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)) as pilot:
+            table = app.query_one(GenerationsTable)
+            table.apply_rows([gen(i) for i in range(40)])
+            table.select_id("gen-00000")
+            await pilot.pause()
+            calls: list[tuple[object, ...]] = []
+            original = table.refresh
+
+            def spy(*regions: object, **kwargs: object) -> object:
+                calls.append(regions)
+                return original(*regions, **kwargs)
+
+            monkeypatch.setattr(table, "refresh", spy)
+            rows = [gen(i) for i in range(40)]
+            rows[4] = gen(4, enqueued_at=NOW - 1000 + 8.5)  # now sorts after gen-00008
+            table.apply_rows(rows)
+            assert table.ordered_ids[8] == "gen-00004"
+            assert () not in calls, "no whole-table repaint"
+            lines = {r.y for regions in calls for r in regions}  # type: ignore[attr-defined]
+            header = table.header_height
+            # The row moved from line 4 to line 8: lines 4-8 show another row now.
+            assert lines == {header + y for y in range(4, 9)}
+
+    async def test_ticks_follow_rows_that_changed(self):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)):
+            table = app.query_one(GenerationsTable)
+            table.apply_rows([gen(1, enqueued_at=NOW - 600)], NOW)
+            assert table.tick(NOW + 1) == 0
+            # Re-enqueued: now young, its age ticks every second.
+            table.apply_rows([gen(1, enqueued_at=NOW - 10)], NOW)
+            assert table.tick(NOW + 1) == 2
+            assert table.cell_text("gen-00001", "age") == "11s"
+            table.apply_rows([], NOW + 1)
+            assert table.tick(NOW + 5) == 0
+
     async def test_ticks_only_rewrite_cells_whose_text_changes(self):
         clock = FakeClock(NOW)
         app = TableApp(clock)

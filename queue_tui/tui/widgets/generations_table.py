@@ -19,6 +19,7 @@ a few bytes a second to the terminal.
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -197,6 +198,16 @@ def row_texts(g: Generation, now: float, mark: RowMark = DEFAULT_MARK) -> list[s
     ]
 
 
+def _same_row(a: Generation, b: Generation) -> bool:
+    """`a == b` for two Generations without pydantic's `__eq__` (which also compares the
+    class, private attributes and field sets): the fields, then the extras."""
+    return a.__dict__ == b.__dict__ and a.__pydantic_extra__ == b.__pydantic_extra__
+
+
+#: Sort columns whose key depends only on the row, not on `now` or the ETAs.
+STATIC_SORT_COLUMNS = frozenset({"status", "model", "media", "prompt", "target", "id"})
+
+
 def _missing_last(value: Any, reverse: bool) -> tuple[int, Any]:
     """Sort key part that puts unknown values last in either direction."""
     if value is None:
@@ -280,6 +291,9 @@ class GenerationsTable(DataTable):
         self._gens: dict[str, Generation] = {}
         self._texts: dict[str, list[str]] = {}
         self._due: dict[str, float] = {}
+        #: (due, generation_id), lazily pruned: entries whose due no longer matches
+        #: `_due` are skipped, so the 1 s tick looks only at rows whose text changes.
+        self._due_heap: list[tuple[float, str]] = []
         #: Rows whose mark is not DEFAULT_MARK.
         self._marks: dict[str, RowMark] = {}
         #: Seconds until done per generation_id (sorting by ETA); set by the app.
@@ -387,6 +401,9 @@ class GenerationsTable(DataTable):
 
         added: list[RowKey] = []
         changed: list[tuple[RowKey, int]] = []
+        static_sort = self.sort_column in STATIC_SORT_COLUMNS
+        sort_key = sort_key_for(self.sort_column, now, self.sort_reverse)
+        keys_moved = False
         for gid, gen in incoming.items():
             old = gens.get(gid)
             mark = marks.get(gid, DEFAULT_MARK)
@@ -403,17 +420,19 @@ class GenerationsTable(DataTable):
                     ckey: self._make_cell(i, cells[i], gen, dim) for i, ckey in enumerate(ckeys)
                 }
                 self.rows[row_key] = Row(row_key, 1)
-                self._due[gid] = next_due(gen, now)
+                self._set_due(gid, next_due(gen, now))
                 added.append(row_key)
                 self._note_widths(cells)
                 continue
             old_mark = old_marks.get(gid, DEFAULT_MARK)
-            if (old is gen or old == gen) and old_mark == mark:
+            if (old is gen or _same_row(old, gen)) and old_mark == mark:
                 # Keep the newest object: the tracker and the app hold this page's rows,
                 # so keeping the first one seen would keep two copies of every row alive.
                 gens[gid] = gen
                 continue
             gens[gid] = gen
+            if static_sort and not keys_moved and sort_key(old) != sort_key(gen):
+                keys_moved = True
             if mark is DEFAULT_MARK:
                 old_marks.pop(gid, None)
             else:
@@ -430,13 +449,16 @@ class GenerationsTable(DataTable):
                     row_data[ckeys[i]] = self._make_cell(i, text, gen, dim)
                     changed.append((row_key, i))
             texts[gid] = cells
-            self._due[gid] = next_due(gen, now)
+            self._set_due(gid, next_due(gen, now))
             self._note_widths(cells)
         stats.added = len(added)
         stats.changed_cells = len(changed)
 
         order_changed = bool(removed)
-        if added or changed or self.sort_column in ("wait", "run", "eta"):
+        # With a sort key that depends only on the row, changed cells need a re-sort only
+        # when some row's key changed.
+        needs_sort = added or (keys_moved if static_sort else changed)
+        if needs_sort or self.sort_column in ("wait", "run", "eta"):
             new_order = self._sorted_keys(now)
             if new_order != self._order:
                 self._order = new_order
@@ -722,7 +744,14 @@ class GenerationsTable(DataTable):
     def _tick(self, now: float) -> list[tuple[RowKey, int]]:
         """Rewrite time cells that are due; returns the cells that changed."""
         changed: list[tuple[RowKey, int]] = []
-        due_rows = [gid for gid, due in self._due.items() if due <= now]
+        heap, due_map = self._due_heap, self._due
+        due_rows: list[str] = []
+        seen: set[str] = set()
+        while heap and heap[0][0] <= now:
+            due, gid = heapq.heappop(heap)
+            if due_map.get(gid) == due and gid not in seen:
+                seen.add(gid)
+                due_rows.append(gid)
         if not due_rows:
             return changed
         ckeys = self._ckeys
@@ -739,10 +768,22 @@ class GenerationsTable(DataTable):
                         index, text, gen, dim
                     )
                     changed.append((row_key, index))
-            self._due[gid] = next_due(gen, now)
+            self._set_due(gid, next_due(gen, now))
         if changed:
             self._update_count += 1
         return changed
+
+    def _set_due(self, gid: str, due: float) -> None:
+        self._due[gid] = due
+        if due == math.inf:
+            return
+        heap = self._due_heap
+        if len(heap) > 2 * len(self._due) + 1024:
+            # Mostly stale entries: rebuild from the live dues.
+            heap[:] = [(d, g) for g, d in self._due.items() if d != math.inf]
+            heapq.heapify(heap)
+        else:
+            heapq.heappush(heap, (due, gid))
 
     def _refresh_cells(self, cells: Sequence[tuple[RowKey, int]]) -> None:
         """Repaint only the visible cells that changed (few bytes over ssh)."""
