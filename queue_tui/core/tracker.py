@@ -638,17 +638,23 @@ class Tracker:
     def _sample_depth(self, now: float) -> None:
         queued = processing = 0
         by_model: dict[str, int] = {}
+        active = RowState.ACTIVE
         for t in self._rows.values():
-            if t.state is not RowState.ACTIVE:
+            if t.state is not active:
                 continue
             status = t.generation.status
-            if status == Status.PROCESSING.value:
+            if status == _PROCESSING:
                 processing += 1
-            elif status in (Status.QUEUED.value, Status.IN_PROGRESS.value):
+            elif status in _QUEUED_LIKE:
                 queued += 1
                 model = t.generation.model_name
                 by_model[model] = by_model.get(model, 0) + 1
         self._depth.append(DepthSample(now, queued, processing, by_model))
+
+
+#: Raw status strings, read once (an enum's `.value` is a property lookup per call).
+_PROCESSING = Status.PROCESSING.value
+_QUEUED_LIKE = (Status.QUEUED.value, Status.IN_PROGRESS.value)
 
 
 def _merge_final(known: Generation, final: Generation) -> Generation:
