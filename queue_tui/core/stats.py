@@ -245,12 +245,19 @@ def compute_stats(
     if since is not None:
         covered = min(throughput_window, max(60.0, now - since))
 
-    models = sorted({g.model_name for g in active} | {g.model_name for g in finished})
+    # Grouped in one pass each (not one scan of every row per model).
+    active_by: dict[str, list[Generation]] = {}
+    for g in active:
+        active_by.setdefault(g.model_name, []).append(g)
+    finished_by: dict[str, list[Generation]] = {}
+    for g in finished:
+        finished_by.setdefault(g.model_name, []).append(g)
+    models = sorted(active_by.keys() | finished_by.keys())
     by_model = {
         m: _model_stats(
             m,
-            [g for g in active if g.model_name == m],
-            [g for g in finished if g.model_name == m],
+            active_by.get(m, []),
+            finished_by.get(m, []),
             now,
             window,
             throughput_window,
