@@ -556,6 +556,23 @@ class GenerationsTable(DataTable):
             return
         super().watch_scroll_y(old_value, new_value)
 
+    # Every row is one line high, so the line -> row map is `_order` itself. DataTable's
+    # own version builds a list over every row after each `_update_count` bump.
+    def _get_offsets(self, y: int) -> tuple[RowKey, int]:
+        if self.show_header:
+            header_height = self.header_height
+            if y < header_height:
+                return self._header_row_key, y
+            y -= header_height
+        order = self._order
+        if not 0 <= y < len(order):
+            raise LookupError(f"Y coord {y!r} is greater than total height")
+        return order[y], 0
+
+    @property
+    def _total_row_height(self) -> int:
+        return len(self._order)
+
     def _scroll_cursor_into_view(self, animate: bool = False) -> None:
         # While restoring the user's place the scroll offset is set explicitly: the
         # cursor may be off-screen on purpose (the user scrolled away with the wheel).
