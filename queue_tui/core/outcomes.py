@@ -208,17 +208,8 @@ class LifecycleWatcher:
         base = filters.with_(search=None)
         added = 0
         for status in TERMINAL_QUERY_ORDER:
-            self.status_queries += 1
-            try:
-                result = await self.client.fetch(base.with_(status=status))
-            except NotFoundError:
-                self._status_queries_unavailable("404")
-                break
-            except RequestRejectedError as exc:
-                self._status_queries_unavailable(str(exc.status_code))
-                break
-            except QueueError as exc:
-                log.info("history backfill failed (%s); stats start empty", exc.kind)
+            result = await self._fetch_terminal(base, status, "history backfill")
+            if result is None:
                 break
             added += self.tracker.add_history(result.page.generations, self.clock())
         log.debug("history backfill: %d finished rows", added)
@@ -289,18 +280,8 @@ class LifecycleWatcher:
         for status in TERMINAL_QUERY_ORDER:
             if not remaining:
                 break
-            self.status_queries += 1
-            try:
-                result = await self.client.fetch(base.with_(status=status))
-            except NotFoundError:
-                self._status_queries_unavailable("404")
-                break
-            except RequestRejectedError as exc:
-                # The hub does not take this status filter (405, 400, 422...).
-                self._status_queries_unavailable(str(exc.status_code))
-                break
-            except QueueError as exc:
-                log.info("status query failed (%s); trying again next round", exc.kind)
+            result = await self._fetch_terminal(base, status, "status query")
+            if result is None:
                 break
             now = self.clock()
             for row in result.page.generations:
@@ -313,6 +294,22 @@ class LifecycleWatcher:
                     )
                     remaining.discard(gid)
         return events
+
+    async def _fetch_terminal(
+        self, base: QueueFilters, status: str, purpose: str
+    ) -> FetchResult | None:
+        """One terminal `status=` list, or None when it failed (and why is noted)."""
+        self.status_queries += 1
+        try:
+            return await self.client.fetch(base.with_(status=status))
+        except NotFoundError:
+            self._status_queries_unavailable("404")
+        except RequestRejectedError as exc:
+            # The hub does not take this status filter (405, 400, 422...).
+            self._status_queries_unavailable(str(exc.status_code))
+        except QueueError as exc:
+            log.info("%s failed (%s); trying again later", purpose, exc.kind)
+        return None
 
     def _status_queries_unavailable(self, why: str) -> None:
         if self.status_queries_available:
