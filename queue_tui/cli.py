@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from rich.cells import cell_len
 
 from queue_tui import __version__
 from queue_tui.api.errors import QueueError
@@ -183,10 +184,17 @@ def format_table(rows: list[Generation], now: float, *, width: int | None = None
         )
         for g in rows
     ]
-    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(LIST_COLUMNS)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(LIST_COLUMNS, widths, strict=True)).rstrip()]
+    # Terminal cells, not code points: a CJK model name or an emoji is two cells wide.
+    widths = [
+        max([cell_len(h)] + [cell_len(r[i]) for r in body]) for i, h in enumerate(LIST_COLUMNS)
+    ]
+
+    def pad(text: str, w: int) -> str:
+        return text + " " * (w - cell_len(text))
+
+    lines = ["  ".join(pad(h, w) for h, w in zip(LIST_COLUMNS, widths, strict=True)).rstrip()]
     for r in body:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        lines.append("  ".join(pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip())
     if width:
         lines = [line[:width] for line in lines]
     return "\n".join(lines)

@@ -208,3 +208,33 @@ def test_dashboard_without_a_terminal_points_to_list() -> None:
     result = run("--demo")
     assert result.exit_code == 2
     assert "queue-tui list" in result.stderr
+
+
+def test_wide_characters_keep_the_table_columns_aligned() -> None:
+    from rich.cells import cell_len
+
+    from queue_tui.api.models import Generation
+    from queue_tui.cli import format_table
+
+    rows = [
+        Generation(
+            generation_id="a1",
+            model_name="画像モデル",
+            media_type="image",
+            status="queued",
+            enqueued_at=100.0,
+        ),
+        Generation(
+            generation_id="b2",
+            model_name="flux",
+            media_type="image",
+            status="queued",
+            enqueued_at=100.0,
+        ),
+    ]
+    lines = format_table(rows, now=160.0).splitlines()
+    # The MEDIA column starts at the same terminal cell on every line.
+    starts = {
+        cell_len(line[: line.index("image" if i else "MEDIA")]) for i, line in enumerate(lines)
+    }
+    assert len(starts) == 1, lines
