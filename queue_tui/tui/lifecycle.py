@@ -36,6 +36,7 @@ from urllib.parse import quote
 
 from textual import work
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widget import Widget
 
@@ -298,42 +299,49 @@ class LifecycleMixin(_Base):
                 failures.append(event)
             elif event.kind is EventKind.SUCCEEDED and self.settings.notify_success:
                 successes.append(event)
-        if len(failures) > TOASTS_PER_BATCH:
-            self.notify(
-                f"{len(failures)} generations failed: {_by_model(failures)} (t: stats)",
-                title="Generations failed",
-                severity="error",
-                markup=False,
-                timeout=FAILURE_TIMEOUT,
-            )
-        else:
-            for event in failures:
-                gen = event.generation
-                self.notify(
-                    f"{_model(gen)} · {short_id(gen.generation_id)}: {_error(gen)}",
-                    title="Generation failed",
-                    severity="error",
-                    markup=False,
-                    timeout=FAILURE_TIMEOUT,
-                )
-        if len(successes) > TOASTS_PER_BATCH:
-            self.notify(
-                f"{len(successes)} generations succeeded: {_by_model(successes)}",
-                title="Generations succeeded",
-                markup=False,
-                timeout=SUCCESS_TIMEOUT,
-            )
-        else:
-            for event in successes:
-                gen = event.generation
-                self.notify(
-                    f"{_model(gen)} · {short_id(gen.generation_id)}: {_url(gen)}",
-                    title="Generation succeeded",
-                    markup=False,
-                    timeout=SUCCESS_TIMEOUT,
-                )
+        self._toast_batch(
+            failures,
+            "failed",
+            _error,
+            severity="error",
+            timeout=FAILURE_TIMEOUT,
+            hint=" (t: stats)",
+        )
+        self._toast_batch(
+            successes, "succeeded", _url, severity="information", timeout=SUCCESS_TIMEOUT
+        )
         if self.settings.bell and (failures or rang):
             self.bell()
+
+    def _toast_batch(
+        self,
+        events: list[LifecycleEvent],
+        outcome: str,
+        detail: Callable[[Generation], str],
+        *,
+        severity: SeverityLevel,
+        timeout: float,
+        hint: str = "",
+    ) -> None:
+        """One toast per event, or a single summary when a poll brings many."""
+        if len(events) > TOASTS_PER_BATCH:
+            self.notify(
+                f"{len(events)} generations {outcome}: {_by_model(events)}{hint}",
+                title=f"Generations {outcome}",
+                severity=severity,
+                markup=False,
+                timeout=timeout,
+            )
+            return
+        for event in events:
+            gen = event.generation
+            self.notify(
+                f"{_model(gen)} · {short_id(gen.generation_id)}: {detail(gen)}",
+                title=f"Generation {outcome}",
+                severity=severity,
+                markup=False,
+                timeout=timeout,
+            )
 
     def _notify_watched(self, event: LifecycleEvent) -> None:
         gen = event.generation

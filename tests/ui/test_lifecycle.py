@@ -203,6 +203,26 @@ class TestFailureToasts:
             assert toast["markup"] is False
             assert app.is_running
 
+    async def test_many_failures_in_one_poll_become_one_summary_toast(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        rows = [queued(f"many-fail-{i}", model="[b]model[/]") for i in range(5)]
+        for row in rows:
+            sim.add_row(row)
+        app = make_app(clock=clock, sim=sim, settings=own_model("[b]model[/]"))
+        toasts = Toasts(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            for row in rows:
+                finish(sim, row, "failed", error_message="CUDA out of memory")
+            await until_known(pilot, clock, "many-fail-4")
+            await pilot.pause()
+            assert not toasts.titled("Generation failed")
+            (toast,) = toasts.titled("Generations failed")
+            assert toast["message"].startswith("5 generations failed: ")
+            assert "[b]model[/]" in toast["message"] and toast["message"].endswith("(t: stats)")
+            assert toast["markup"] is False
+
     async def test_rows_already_failed_when_first_listed_are_not_news(
         self, clock: FakeClock, sim: QueueSimulator
     ):
