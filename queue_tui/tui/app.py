@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 import webbrowser
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -139,6 +140,8 @@ class QueueApp(LifecycleMixin, App[None]):
         self.filter_bar = FilterBar(settings.filters, id="filter-bar")
         self.status_bar = StatusBar(id="status-bar")
         self._shown_rows: list[Generation] = []
+        # Counted once per render, not on every one-second tick: only a render changes them.
+        self._shown_counts: Counter[str] = Counter()
         self.init_lifecycle()
 
     # -- layout ------------------------------------------------------------------------
@@ -268,6 +271,7 @@ class QueueApp(LifecycleMixin, App[None]):
         now = self.clock()
         filters = self.filters
         self._shown_rows, marks = self.lifecycle_rows(now)
+        self._shown_counts = self.status_counts(self._shown_rows)
         rows: Iterable[Generation] = self._shown_rows
         if not self.show_finished:
             rows = [g for g in rows if marks.get(g.generation_id, DEFAULT_MARK).state != DONE]
@@ -301,7 +305,7 @@ class QueueApp(LifecycleMixin, App[None]):
             since_ok=None if self.last_ok_at is None else max(0.0, self.clock() - self.last_ok_at),
             interval=self.poller.interval,
             latency=self.latency,
-            counts=self.status_counts(rows),
+            counts=self._shown_counts,
             shown=self.table.row_count,
             total=len(rows),
             dropped=self.dropped,
