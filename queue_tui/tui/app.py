@@ -29,7 +29,6 @@ from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import DataTable
 
 from queue_tui.api.client import QueueClient
 from queue_tui.api.errors import QueueError
@@ -360,11 +359,11 @@ class QueueApp(LifecycleMixin, App[None]):
         self.refresh_stats(self.clock())
         self.render_rows()
 
-    @on(DataTable.RowHighlighted, "#table")
+    @on(GenerationsTable.RowHighlighted, "#table")
     def _row_highlighted(self) -> None:
         self._update_detail()
 
-    @on(DataTable.RowSelected, "#table")
+    @on(GenerationsTable.RowSelected, "#table")
     def _row_selected(self) -> None:
         self.action_open_detail()
 

@@ -49,18 +49,52 @@ class TestRows:
             assert "live" in app.status_bar.text
             assert f"{len(expected)} of {len(expected)} rows" in app.status_bar.text
 
-    async def test_default_order_is_processing_then_queued_then_by_enqueue_time(
+    async def test_default_order_is_queue_order_oldest_first(
         self, clock: FakeClock, sim: QueueSimulator
     ):
         app = make_app(clock=clock, sim=sim)
         async with app.run_test(size=SIZE) as pilot:
             await first_poll(pilot)
             gens = [app.table.generations[gid] for gid in app.table.ordered_ids]
+            times = [g.enqueued_at for g in gens]
+            assert times == sorted(times)
+            assert {g.status for g in gens} == {"processing", "queued"}
+            # Status sort (s cycles to it) groups processing before queued.
+            app.table.set_sort("status")
+            gens = [app.table.generations[gid] for gid in app.table.ordered_ids]
             statuses = [g.status for g in gens]
             assert statuses == sorted(statuses, key=["processing", "queued"].index)
             for status in ("processing", "queued"):
                 times = [g.enqueued_at for g in gens if g.status == status]
                 assert times == sorted(times)
+
+    async def test_a_row_that_starts_processing_keeps_its_line_in_the_default_order(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            queued = [
+                gid
+                for gid in app.table.ordered_ids
+                if app.table.generations[gid].status == "queued"
+            ]
+            order = app.table.ordered_ids
+            for _ in range(20):
+                clock.advance(5)
+                await poll(pilot)
+                started = [
+                    gid
+                    for gid in queued
+                    if gid in app.table.generations
+                    and app.table.generations[gid].status != "queued"
+                ]
+                if started:
+                    break
+            assert started, "the demo hub starts queued rows"
+            now_order = app.table.ordered_ids
+            survivors = [gid for gid in order if gid in now_order]
+            assert [gid for gid in now_order if gid in set(order)] == survivors
 
     async def test_times_tick_without_a_fetch(self, clock: FakeClock, sim: QueueSimulator):
         app = make_app(clock=clock, sim=sim)
@@ -92,6 +126,8 @@ class TestPlaceIsKept:
         app = make_app(clock=clock, sim=sim)
         async with app.run_test(size=(100, 24)) as pilot:
             await first_poll(pilot)
+            # Grouped by status, rows above the selection start and finish and move.
+            app.table.set_sort("status")
             assert app.table.select_id("keep-me-0000")
             await pilot.pause()
             start_offset = app.table.cursor_row - int(app.table.scroll_y)
@@ -146,10 +182,13 @@ class TestSorting:
         app = make_app(clock=clock, sim=sim)
         async with app.run_test(size=SIZE) as pilot:
             await first_poll(pilot)
+            assert app.table.sort_column == "age"
             await pilot.press("down", "down")
             selected = app.table.cursor_id
             await pilot.press("s")
-            assert app.table.sort_column == "model"
+            assert app.table.sort_column == "wait"
+            while app.table.sort_column != "model":  # on through the visible columns
+                await pilot.press("s")
             assert app.table.cursor_id == selected
 
             def models() -> list[str]:
@@ -502,10 +541,10 @@ class TestApp:
             await first_poll(pilot)
             assert app.theme == "nord"
             gid = app.table.ordered_ids[0]
-            before = app.table._data[app.table._row_keys[gid]][app.table._ckeys["status"]].style
+            before = app.table.cell_style(gid, "status")
             app.theme = "gruvbox"
             await pilot.pause()
-            after = app.table._data[app.table._row_keys[gid]][app.table._ckeys["status"]].style
+            after = app.table.cell_style(gid, "status")
             assert before != after
 
     async def test_unknown_theme_is_a_warning_not_a_crash(
@@ -568,11 +607,12 @@ class TestKeysInInputs:
         app = make_app(clock=clock, sim=sim)
         async with app.run_test(size=SIZE) as pilot:
             await first_poll(pilot)
+            sort = app.table.sort_column
             await pilot.press("slash", "q", "p", "s", "r")
             assert app.is_running
             assert app.query_one("#search", Input).value == "qpsr"
             assert not app.poller.paused
-            assert app.table.sort_column == "status"
+            assert app.table.sort_column == sort
             seen = app.polls
             await pilot.press("ctrl+r")
             await wait_until(pilot, lambda: app.polls > seen, "a poll from ctrl+r")
@@ -592,6 +632,7 @@ class TestScrollIsKept:
         async with app.run_test(size=(100, 24)) as pilot:
             await first_poll(pilot)
             table = app.table
+            table.set_sort("status")  # finished rows leave the processing group above
             table.move_cursor(row=60)
             await pilot.pause()
             selected = table.cursor_id

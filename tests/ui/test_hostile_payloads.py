@@ -230,7 +230,7 @@ class TestHostileRows:
             cell = app.table.cell_text(long_id, "model")
             assert len(cell) <= 120 and cell.startswith("mmmm")
             table = app.table
-            assert all(column.width <= 60 for column in table.columns.values())
+            assert all(width <= 60 for width in table.column_widths.values())
 
             await select(pilot, HUGE_ROW["generation_id"])
             await pilot.press("enter")  # the full-screen detail of a 100 KB traceback

@@ -5,11 +5,14 @@ generation_id; new rows are added, only the cells whose text changed are rewritt
 vanished rows are removed in one batch, the order is recomputed only when it can have
 changed, and the user's place (selected row by id, its line on screen, sort) is restored.
 
-DataTable's public row API is O(N) per call where it matters (`remove_row` rebuilds the
-location map; `update_cell` repaints the whole widget; `refresh_coordinate` sums the
-heights of every row above the cell), so this subclass edits the same internal structures
-(`_data`, `rows`, `_row_locations`) once per batch. Every row is one line high and every
-column has a fixed width, which is what makes that bookkeeping simple.
+It is a Line-API widget (a `ScrollView` with `render_line`), not a DataTable: it keeps
+each row's Generation and the plain text of its cells, and renders only the lines on
+screen, straight into segments, once per change of the row (a line cache keyed by the
+row's version). benchmarks/refresh_cost.py measures it against a DataTable rebuilt each
+poll; the DataTable subclass it replaces re-rendered every visible cell after any
+change, held ~15 GC-tracked objects per row (cells, spans, Row, RowKey), and its
+cyclic-GC pauses dominated the stall at 10,000 rows. Every row is one line high and every
+column has a fixed width, which is what makes the bookkeeping simple.
 
 Times (age, wait, run) tick without a fetch: each row knows when its displayed text
 will next change (`fmt_coarse` ticks by the second, then by the minute) and `tick(now)`
@@ -26,14 +29,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
-from textual._two_way_dict import TwoWayDict
+from textual import events
 from textual.binding import Binding
-from textual.coordinate import Coordinate
-from textual.geometry import Region, Size
-from textual.widgets import DataTable
-from textual.widgets._data_table import Column, ColumnKey, Row, RowKey
+from textual.cache import LRUCache
+from textual.geometry import Offset, Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from queue_tui.api.models import Generation
 from queue_tui.core.sanitize import clean
@@ -106,11 +111,6 @@ MODEL_MIN, MODEL_MAX = 8, 22
 PROMPT_MIN, TARGET_MIN, TARGET_MAX = 12, 8, 34
 #: Hub strings are cut to this before they become cells (the column crops the rest).
 CELL_MAX = 120
-#: Columns whose few distinct values share cell objects (status, model, media, times).
-SHARED_CELL_COLUMNS = frozenset(
-    _IDX[name] for name in ("status", "model", "media", "age", "wait", "run", "eta")
-)
-CELL_CACHE_MAX = 8192
 
 
 def next_text_change(anchor: float, now: float) -> float:
@@ -205,7 +205,7 @@ def _same_row(a: Generation, b: Generation) -> bool:
 
 
 #: Sort columns whose key depends only on the row, not on `now` or the ETAs.
-STATIC_SORT_COLUMNS = frozenset({"status", "model", "media", "prompt", "target", "id"})
+STATIC_SORT_COLUMNS = frozenset({"status", "model", "media", "prompt", "target", "id", "age"})
 
 
 def _missing_last(value: Any, reverse: bool) -> tuple[int, Any]:
@@ -235,7 +235,11 @@ def sort_key_for(column: str, now: float, reverse: bool) -> Callable[[Generation
     if column == "target":
         return lambda g: (_missing_last(g.target.casefold() or None, reverse), g.generation_id)
     if column == "age":
-        return lambda g: (_missing_last(g.age_seconds(now), reverse), g.generation_id)
+        # Age order is enqueue order (for any `now`): a key that does not move.
+        return lambda g: (
+            _missing_last(None if g.enqueued_at is None else -g.enqueued_at, reverse),
+            g.generation_id,
+        )
     if column == "wait":
         return lambda g: (_missing_last(g.wait_seconds(now), reverse), g.generation_id)
     if column == "run":
@@ -253,22 +257,92 @@ class ApplyStats:
     resorted: bool = False
 
 
-class GenerationsTable(DataTable):
-    """Rows keyed by generation_id, updated in place; the user's place survives."""
+class GenerationsTable(ScrollView, can_focus=True):
+    """Rows keyed by generation_id, updated in place; the user's place survives.
+
+    A Line-API table: it keeps each row's Generation and its cell texts (plain strings)
+    and renders only the lines on screen, each line once per change (`_line_cache`,
+    keyed by the row's version), straight into segments. A poll that changes 500 of
+    10,000 rows costs the diff and a few visible lines, not 90,000 cell renderables.
+    """
 
     BINDINGS: ClassVar = [
         Binding("enter", "select_cursor", "Detail"),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
         Binding("g,home", "scroll_top", "Top", show=False),
         Binding("G,end", "scroll_bottom", "Bottom", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("left", "scroll_left", "Left", show=False),
+        Binding("right", "scroll_right", "Right", show=False),
     ]
+
+    COMPONENT_CLASSES: ClassVar = {
+        "table--header",
+        "table--cursor",
+        "table--hover",
+    }
 
     DEFAULT_CSS = """
     GenerationsTable {
+        background: $surface;
+        color: $foreground;
         scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+        & > .table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .table--hover {
+            background: $block-hover-background;
+        }
     }
     """
+
+    class RowHighlighted(Message):
+        """The cursor moved to another row (or the row under it changed)."""
+
+        def __init__(self, table: GenerationsTable, generation_id: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.generation_id = generation_id
+
+        @property
+        def control(self) -> GenerationsTable:
+            return self.table
+
+    class RowSelected(Message):
+        """Enter (or a click on the cursor row): open the row's detail."""
+
+        def __init__(self, table: GenerationsTable, generation_id: str) -> None:
+            super().__init__()
+            self.table = table
+            self.generation_id = generation_id
+
+        @property
+        def control(self) -> GenerationsTable:
+            return self.table
+
+    #: The header is one line; every row is one line.
+    header_height = 1
+    show_header = True
+    cell_padding = 1
 
     def __init__(
         self,
@@ -278,18 +352,13 @@ class GenerationsTable(DataTable):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(
-            cursor_type="row",
-            show_row_labels=False,
-            zebra_stripes=False,
-            cell_padding=1,
-            name=name,
-            id=id,
-            classes=classes,
-        )
+        super().__init__(name=name, id=id, classes=classes)
         self.clock = clock
         self._gens: dict[str, Generation] = {}
         self._texts: dict[str, list[str]] = {}
+        #: Bumped whenever a row's texts, mark or status change (line cache key).
+        self._versions: dict[str, int] = {}
+        self._version_counter = 0
         self._due: dict[str, float] = {}
         #: (due, generation_id), lazily pruned: entries whose due no longer matches
         #: `_due` are skipped, so the 1 s tick looks only at rows whose text changes.
@@ -298,26 +367,30 @@ class GenerationsTable(DataTable):
         self._marks: dict[str, RowMark] = {}
         #: Seconds until done per generation_id (sorting by ETA); set by the app.
         self.etas: Mapping[str, float] = {}
-        self._row_keys: dict[str, RowKey] = {}
-        self._order: list[RowKey] = []
-        self._ckeys: dict[str, ColumnKey] = {name: ColumnKey(name) for name in COLUMN_NAMES}
-        self._column_objs: dict[str, Column] = {
-            spec.key: Column(self._ckeys[spec.key], Text(spec.label), spec.width)
-            for spec in COLUMN_SPECS
-        }
+        #: Generation ids in display order, and each id's position in it.
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
         self._visible: list[str] = [n for n in COLUMN_NAMES if n not in ("prompt", "target")]
+        self._widths: dict[str, int] = {spec.key: spec.width for spec in COLUMN_SPECS}
+        #: Visible column name -> (x, width including padding).
         self._col_x: dict[str, tuple[int, int]] = {}
+        self._total_width = 0
         self._model_width = 10
         self._target_width = 12
         self._layout_key: tuple[int, int, int] = (-1, -1, -1)
         self._status_styles: dict[str, Style] = {}
-        self._cell_cache: dict[tuple[int, str, str], Text] = {}
+        #: Bumped when anything every line depends on changes (layout, theme, sort).
+        self._epoch = 0
+        self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(LINE_CACHE_SIZE)
+        self._pass_styles: tuple[Style, Style, Style, Style] | None = None
         self._restoring = False
         self._quiet_scroll = False
+        self._cursor = 0
+        self._hover: int | None = None
         #: The row the user chose (generation_id); kept while it is hidden or gone.
         self.selected_key: str | None = None
-        self.sort_column = "status"
-        self.sort_reverse = False
+        self.sort_column = DEFAULT_SORT
+        self.sort_reverse = SPEC_BY_NAME[DEFAULT_SORT].descending_first
         self.last_apply = ApplyStats()
 
     # -- public API ------------------------------------------------------------------
@@ -330,14 +403,22 @@ class GenerationsTable(DataTable):
     @property
     def ordered_ids(self) -> list[str]:
         """Generation ids in display order."""
-        return [key.value for key in self._order if key.value is not None]
+        return list(self._order)
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def cursor_row(self) -> int:
+        """The cursor's row index in display order."""
+        return self._cursor
 
     @property
     def cursor_id(self) -> str | None:
         """The id of the row under the cursor."""
-        row = self.cursor_row
-        if 0 <= row < len(self._order):
-            return self._order[row].value
+        if 0 <= self._cursor < len(self._order):
+            return self._order[self._cursor]
         return None
 
     @property
@@ -349,6 +430,11 @@ class GenerationsTable(DataTable):
     def visible_columns(self) -> list[str]:
         return list(self._visible)
 
+    @property
+    def column_widths(self) -> dict[str, int]:
+        """Visible column -> its text width (without the padding)."""
+        return {name: self._widths[name] for name in self._visible}
+
     def mark_of(self, generation_id: str) -> RowMark:
         """How a row is marked (pending, finished, watched, its ETA)."""
         return self._marks.get(generation_id, DEFAULT_MARK)
@@ -357,17 +443,25 @@ class GenerationsTable(DataTable):
         """The plain text of a cell, hidden columns included."""
         return self._texts[generation_id][_IDX[column]]
 
+    def cell_style(self, generation_id: str, column: str) -> Style:
+        """The style of a cell as drawn outside the cursor (without the base style)."""
+        gen = self._gens[generation_id]
+        index = _IDX[column]
+        dim = self.mark_of(generation_id).state == DONE
+        return self._cell_style(index, self._texts[generation_id][index], gen, dim)
+
     def select_id(self, generation_id: str) -> bool:
         """Move the cursor to a row (and make it the user's selection)."""
-        key = self._row_keys.get(generation_id)
-        if key is None:
-            return False
-        index = self._row_locations.get(key)
+        index = self._index.get(generation_id)
         if index is None:
             return False
         self.selected_key = generation_id
         self.move_cursor(row=index)
         return True
+
+    def move_cursor(self, *, row: int, scroll: bool = True) -> None:
+        """Move the cursor (as the user would): it becomes the selection."""
+        self._set_cursor(row, user=True, scroll=scroll)
 
     def apply_rows(
         self,
@@ -391,16 +485,15 @@ class GenerationsTable(DataTable):
 
         place = self._capture_place()
         old_order, old_top = self._order, int(self.scroll_y)
-        gens, texts, data = self._gens, self._texts, self._data
-        ckeys = [self._ckeys[name] for name in COLUMN_NAMES]
+        gens, texts, versions = self._gens, self._texts, self._versions
 
-        removed = [key for key in gens if key not in incoming]
+        removed = [gid for gid in gens if gid not in incoming]
         if removed:
             self._remove_batch(removed)
             stats.removed = len(removed)
 
-        added: list[RowKey] = []
-        changed: list[tuple[RowKey, int]] = []
+        added: list[str] = []
+        changed: list[tuple[str, int]] = []
         static_sort = self.sort_column in STATIC_SORT_COLUMNS
         sort_key = sort_key_for(self.sort_column, now, self.sort_reverse)
         keys_moved = False
@@ -408,20 +501,14 @@ class GenerationsTable(DataTable):
             old = gens.get(gid)
             mark = marks.get(gid, DEFAULT_MARK)
             if old is None:
-                row_key = RowKey(gid)
                 cells = row_texts(gen, now, mark)
-                self._row_keys[gid] = row_key
                 gens[gid] = gen
                 texts[gid] = cells
+                versions[gid] = 0
                 if mark is not DEFAULT_MARK:
                     old_marks[gid] = mark
-                dim = mark.state == DONE
-                data[row_key] = {
-                    ckey: self._make_cell(i, cells[i], gen, dim) for i, ckey in enumerate(ckeys)
-                }
-                self.rows[row_key] = Row(row_key, 1)
                 self._set_due(gid, next_due(gen, now))
-                added.append(row_key)
+                added.append(gid)
                 self._note_widths(cells)
                 continue
             old_mark = old_marks.get(gid, DEFAULT_MARK)
@@ -437,17 +524,17 @@ class GenerationsTable(DataTable):
                 old_marks.pop(gid, None)
             else:
                 old_marks[gid] = mark
-            dim = mark.state == DONE
-            restyle_all = dim != (old_mark.state == DONE)
-            row_key = self._row_keys[gid]
+            restyle_all = (mark.state == DONE) != (old_mark.state == DONE)
             cells = row_texts(gen, now, mark)
             previous = texts[gid]
-            row_data = data[row_key]
+            row_changed = False
             for i, text in enumerate(cells):
                 # The status cell also restyles on a status change with the same label.
                 if text != previous[i] or restyle_all or (i == 0 and old.status != gen.status):
-                    row_data[ckeys[i]] = self._make_cell(i, text, gen, dim)
-                    changed.append((row_key, i))
+                    changed.append((gid, i))
+                    row_changed = True
+            if row_changed:
+                self._bump(gid)
             texts[gid] = cells
             self._set_due(gid, next_due(gen, now))
             self._note_widths(cells)
@@ -459,19 +546,17 @@ class GenerationsTable(DataTable):
         # when some row's key changed.
         needs_sort = added or (keys_moved if static_sort else changed)
         if needs_sort or self.sort_column in ("wait", "run", "eta"):
-            new_order = self._sorted_keys(now)
+            new_order = self._sorted_ids(now)
             if new_order != self._order:
                 self._order = new_order
                 order_changed = True
                 stats.resorted = True
         elif removed:
             gone = set(removed)
-            self._order = [key for key in self._order if key.value not in gone]
+            self._order = [gid for gid in self._order if gid not in gone]
 
         if order_changed or added:
-            self._row_locations = TwoWayDict({key: i for i, key in enumerate(self._order)})
-        if added or removed or changed or order_changed:
-            self._update_count += 1
+            self._index = {gid: i for i, gid in enumerate(self._order)}
         if added or removed:
             self._sync_virtual_size()
         if self._widths_dirty():
@@ -522,72 +607,204 @@ class GenerationsTable(DataTable):
     def restyle(self) -> None:
         """Recolour the status cells (after a theme change)."""
         self._status_styles = self._compute_status_styles()
-        self._cell_cache.clear()
-        ckey = self._ckeys["status"]
-        marks = self._marks
-        for gid, gen in self._gens.items():
-            dim = gid in marks and marks[gid].state == DONE
-            self._data[self._row_keys[gid]][ckey] = self._make_cell(
-                0, self._texts[gid][0], gen, dim
-            )
-        self._update_count += 1
+        self._epoch += 1
         self.refresh()
 
-    # -- Textual hooks ---------------------------------------------------------------
+    # -- cursor and keys ---------------------------------------------------------------
 
-    def on_mount(self) -> None:
-        self._status_styles = self._compute_status_styles()
-        self._cell_cache.clear()
-        self._apply_layout(force=True)
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self._cursor - 1, user=True)
 
-    def on_resize(self) -> None:
-        self._apply_layout()
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self._cursor + 1, user=True)
 
-    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
-        super().watch_cursor_coordinate(old, new)
-        if not self._restoring and 0 <= new.row < len(self._order):
-            self.selected_key = self._order[new.row].value
+    def action_page_up(self) -> None:
+        page = self._viewport_rows()
+        self.scroll_to(y=max(0, int(self.scroll_y) - page), animate=False)
+        self._set_cursor(self._cursor - page, user=True)
 
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        if getattr(self, "_quiet_scroll", False):
-            # apply_rows repaints the lines that changed itself (`_refresh_moved`).
-            if self.show_vertical_scrollbar:
-                self.vertical_scrollbar.position = new_value
+    def action_page_down(self) -> None:
+        page = self._viewport_rows()
+        self.scroll_to(y=int(self.scroll_y) + page, animate=False)
+        self._set_cursor(self._cursor + page, user=True)
+
+    def action_scroll_top(self) -> None:
+        self._set_cursor(0, user=True)
+
+    def action_scroll_bottom(self) -> None:
+        self._set_cursor(len(self._order) - 1, user=True)
+
+    def action_select_cursor(self) -> None:
+        gid = self.cursor_id
+        if gid is not None:
+            self.post_message(self.RowSelected(self, gid))
+
+    def _set_cursor(self, row: int, *, user: bool, scroll: bool = True) -> None:
+        """Move the cursor to `row` (clamped). `user`: the row becomes the selection."""
+        row = min(max(row, 0), max(len(self._order) - 1, 0))
+        old = self._cursor
+        self._cursor = row
+        if user and row < len(self._order):
+            self.selected_key = self._order[row]
+        if self._hover is not None and user:
+            self._set_hover(None)
+        if row != old:
+            self._refresh_rows((old, row))
+        if scroll:
+            self._scroll_row_into_view(row)
+        if row != old or user:
+            self.post_message(self.RowHighlighted(self, self.cursor_id))
+
+    def _scroll_row_into_view(self, row: int) -> None:
+        top = int(self.scroll_y)
+        rows = self._viewport_rows()
+        if row < top:
+            self.scroll_to(y=row, animate=False)
+        elif row >= top + rows:
+            self.scroll_to(y=row - rows + 1, animate=False)
+
+    # -- mouse -------------------------------------------------------------------------
+
+    def _line_at(self, offset: Offset | None) -> tuple[int, int] | None:
+        """(row index or -1 for the header, x in the table) under a content offset."""
+        if offset is None:
+            return None
+        x = offset.x + int(self.scroll_x)
+        if offset.y < self.header_height:
+            return -1, x
+        row = int(self.scroll_y) + offset.y - self.header_height
+        if 0 <= row < len(self._order):
+            return row, x
+        return None
+
+    def _column_at(self, x: int) -> str | None:
+        for name, (left, width) in self._col_x.items():
+            if left <= x < left + width:
+                return name
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        hit = self._line_at(event.get_content_offset(self))
+        if hit is None:
             return
-        super().watch_scroll_y(old_value, new_value)
-
-    # Every row is one line high, so the line -> row map is `_order` itself. DataTable's
-    # own version builds a list over every row after each `_update_count` bump.
-    def _get_offsets(self, y: int) -> tuple[RowKey, int]:
-        if self.show_header:
-            header_height = self.header_height
-            if y < header_height:
-                return self._header_row_key, y
-            y -= header_height
-        order = self._order
-        if not 0 <= y < len(order):
-            raise LookupError(f"Y coord {y!r} is greater than total height")
-        return order[y], 0
-
-    @property
-    def _total_row_height(self) -> int:
-        return len(self._order)
-
-    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
-        # While restoring the user's place the scroll offset is set explicitly: the
-        # cursor may be off-screen on purpose (the user scrolled away with the wheel).
-        if not getattr(self, "_restoring", False):  # also called from DataTable.__init__
-            super()._scroll_cursor_into_view(animate=animate)
-
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        row, x = hit
         event.stop()
-        column = event.column_key.value or ""
-        if column == self.sort_column:
-            self.set_sort(column, not self.sort_reverse)
+        if row == -1:
+            column = self._column_at(x)
+            if column is not None:
+                if column == self.sort_column:
+                    self.set_sort(column, not self.sort_reverse)
+                else:
+                    self.set_sort(column)
+            return
+        if row == self._cursor and self.cursor_id is not None:
+            self.selected_key = self.cursor_id
+            self.post_message(self.RowSelected(self, self.cursor_id))
+            return
+        self._set_cursor(row, user=True)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        hit = self._line_at(event.get_content_offset(self))
+        self._set_hover(hit[0] if hit is not None and hit[0] >= 0 else None)
+
+    def on_leave(self, _: events.Leave) -> None:
+        self._set_hover(None)
+
+    def _set_hover(self, row: int | None) -> None:
+        if row == self._hover:
+            return
+        old, self._hover = self._hover, row
+        self._refresh_rows(r for r in (old, row) if r is not None)
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Styles are read once per paint, not once per line.
+        self._pass_styles = (
+            self.rich_style,
+            self.get_component_rich_style("table--header"),
+            self.get_component_rich_style("table--cursor"),
+            self.get_component_rich_style("table--hover"),
+        )
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_styles = None
+
+    def render_line(self, y: int) -> Strip:
+        styles = self._pass_styles
+        if styles is None:
+            styles = (
+                self.rich_style,
+                self.get_component_rich_style("table--header"),
+                self.get_component_rich_style("table--cursor"),
+                self.get_component_rich_style("table--hover"),
+            )
+        base, header, cursor, hover = styles
+        width = self.scrollable_content_region.width or self.size.width
+        scroll_x = int(self.scroll_x)
+        if y < self.header_height:
+            key: tuple[Any, ...] = ("header", self._epoch, width, scroll_x, base, header)
+            strip = self._line_cache.get(key)
+            if strip is None:
+                strip = self._render_header(base + header).crop_extend(
+                    scroll_x, scroll_x + width, base
+                )
+                self._line_cache[key] = strip
+            return strip
+        row = int(self.scroll_y) + y - self.header_height
+        if not 0 <= row < len(self._order):
+            return Strip.blank(width, base)
+        gid = self._order[row]
+        is_cursor = row == self._cursor
+        is_hover = row == self._hover and not is_cursor
+        extra = cursor if is_cursor else hover if is_hover else None
+        key = (gid, self._versions.get(gid, 0), self._epoch, width, scroll_x, base, extra)
+        strip = self._line_cache.get(key)
+        if strip is None:
+            strip = self._render_row(gid, base, extra).crop_extend(scroll_x, scroll_x + width, base)
+            self._line_cache[key] = strip
+        return strip
+
+    def _render_header(self, style: Style) -> Strip:
+        arrow = " ▼" if self.sort_reverse else " ▲"
+        segments: list[Segment] = []
+        for name in self._visible:
+            spec = SPEC_BY_NAME[name]
+            label = spec.label + (arrow if name == self.sort_column else "")
+            cell_style = style + _BOLD if name == self.sort_column else style
+            segments.append(Segment(_pad(label, self._widths[name], spec.right), cell_style))
+        return Strip(segments, self._total_width)
+
+    def _render_row(self, gid: str, base: Style, extra: Style | None) -> Strip:
+        gen = self._gens[gid]
+        cells = self._texts[gid]
+        dim = gid in self._marks and self._marks[gid].state == DONE
+        segments: list[Segment] = []
+        widths = self._widths
+        for name in self._visible:
+            index = _IDX[name]
+            text = cells[index]
+            style = base + self._cell_style(index, text, gen, dim)
+            if extra is not None:
+                style += extra
+            segments.append(Segment(_pad(text, widths[name], SPEC_BY_NAME[name].right), style))
+        return Strip(segments, self._total_width)
+
+    def _cell_style(self, index: int, text: str, gen: Generation, dim: bool) -> Style:
+        if index == _STATUS:
+            style = status_style(self._status_styles, gen.status)
+        elif index == _ID or text == DASH:
+            style = _DIM
         else:
-            self.set_sort(column)
+            style = _PLAIN
+        return style + _DIM if dim else style
 
     # -- internals -------------------------------------------------------------------
+
+    def _bump(self, gid: str) -> None:
+        self._version_counter += 1
+        self._versions[gid] = self._version_counter
 
     def _compute_status_styles(self) -> dict[str, Style]:
         try:
@@ -597,46 +814,11 @@ class GenerationsTable(DataTable):
             return {}
         return theme_status_styles(variables, dark=dark)
 
-    def _make_cell(self, index: int, text: str, gen: Generation, dim: bool = False) -> Text:
-        # Cells of the low-variety columns (status, model, media, times, dashes) repeat a
-        # lot: share one Text per distinct value. DataTable only reads cell renderables.
-        shared = index in SHARED_CELL_COLUMNS or text == DASH
-        if shared:
-            key = (index, text, gen.status if index == 0 else "", dim)
-            cell = self._cell_cache.get(key)
-            if cell is not None:
-                return cell
-        cell = self._build_cell(index, text, gen)
-        if dim:
-            # A finished row that lingers: still readable, clearly not in flight.
-            cell.stylize("dim")
-        if shared:
-            if len(self._cell_cache) > CELL_CACHE_MAX:
-                self._cell_cache.clear()
-            self._cell_cache[key] = cell
-        return cell
-
-    def _build_cell(self, index: int, text: str, gen: Generation) -> Text:
-        name = COLUMN_NAMES[index]
-        if name == "status":
-            return Text(
-                text,
-                style=status_style(self._status_styles, gen.status),
-                end="",
-                no_wrap=True,
-                overflow="ellipsis",
-            )
-        if index in TIME_COLUMNS or index == _ETA:
-            return Text(text, justify="right", end="", no_wrap=True)
-        if name == "id" or text == DASH:
-            return Text(text, style="dim", end="", no_wrap=True)
-        return Text(text, end="", no_wrap=True, overflow="ellipsis")
-
     def _note_widths(self, cells: Sequence[str]) -> None:
-        model = len(cells[_IDX["model"]])
+        model = cell_len(cells[_IDX["model"]])
         if model > self._model_width:
             self._model_width = min(model, MODEL_MAX)
-        target = len(cells[_IDX["target"]])
+        target = cell_len(cells[_IDX["target"]])
         if target > self._target_width:
             self._target_width = min(target, TARGET_MAX)
 
@@ -651,116 +833,107 @@ class GenerationsTable(DataTable):
     def _widths_dirty(self) -> bool:
         return self.is_mounted and self._layout_inputs() != self._layout_key
 
-    def _sorted_keys(self, now: float) -> list[RowKey]:
+    def _sorted_ids(self, now: float) -> list[str]:
         gens = self._gens
         if self.sort_column == "eta":
             etas, reverse = self.etas, self.sort_reverse
-            ordered = sorted(
+            return sorted(
                 gens,
                 key=lambda gid: (_missing_last(etas.get(gid), reverse), gid),
                 reverse=reverse,
             )
-        else:
-            key = sort_key_for(self.sort_column, now, self.sort_reverse)
-            ordered = sorted(gens, key=lambda gid: key(gens[gid]), reverse=self.sort_reverse)
-        row_keys = self._row_keys
-        return [row_keys[gid] for gid in ordered]
+        key = sort_key_for(self.sort_column, now, self.sort_reverse)
+        return sorted(gens, key=lambda gid: key(gens[gid]), reverse=self.sort_reverse)
 
     def _resort(self) -> None:
         place = self._capture_place()
-        self._order = self._sorted_keys(self.clock())
-        self._row_locations = TwoWayDict({key: i for i, key in enumerate(self._order)})
-        self._update_count += 1
-        self._update_header_labels()
+        self._order = self._sorted_ids(self.clock())
+        self._index = {gid: i for i, gid in enumerate(self._order)}
+        self._epoch += 1
         self._restore_place(place)
         self.refresh()
 
     def _remove_batch(self, gids: Sequence[str]) -> None:
-        """Remove rows in one pass (DataTable.remove_row rebuilds its index map per row)."""
+        """Remove rows in one pass."""
         for gid in gids:
-            row_key = self._row_keys.pop(gid)
-            del self._data[row_key]
-            del self.rows[row_key]
             del self._gens[gid]
             del self._texts[gid]
+            self._versions.pop(gid, None)
             self._due.pop(gid, None)
             self._marks.pop(gid, None)
-            self._new_rows.discard(row_key)
-        if self._updated_cells:
-            self._updated_cells = {c for c in self._updated_cells if c.row_key in self.rows}
 
     def _sync_virtual_size(self) -> None:
-        # Every row is one line and every column has a fixed width, so this is what
-        # DataTable._update_dimensions would compute, without measuring every new cell.
-        width = sum(column.get_render_width(self) for column in self.columns.values())
-        header = self.header_height if self.show_header else 0
-        self.virtual_size = Size(width, len(self._order) + header)
-        self._new_rows.clear()
+        size = Size(self._total_width, len(self._order) + self.header_height)
+        if size != self.virtual_size:
+            # A layout pass (scrollbars), not a repaint: the lines that now show another
+            # row are repainted by `_refresh_moved`; the reactive would repaint them all.
+            self.set_reactive(GenerationsTable.virtual_size, size)
+            self.refresh(repaint=False, layout=True)
 
     def _viewport_rows(self) -> int:
-        header = self.header_height if self.show_header else 0
-        return max(1, self.scrollable_content_region.height - header)
+        return max(1, self.scrollable_content_region.height - self.header_height)
 
-    def _capture_place(self) -> tuple[str | None, str | None, int, int, list[RowKey]] | None:
+    def _capture_place(self) -> tuple[str | None, str | None, int, int, list[str]] | None:
         if not self._order:
             return (self.selected_key, None, 0, 0, []) if self.selected_key else None
-        index = min(max(self.cursor_row, 0), len(self._order) - 1)
+        index = min(max(self._cursor, 0), len(self._order) - 1)
         offset = index - int(self.scroll_y)
-        return (self.selected_key, self._order[index].value, index, offset, self._order)
+        return (self.selected_key, self._order[index], index, offset, self._order)
 
     def _restore_place(
-        self, place: tuple[str | None, str | None, int, int, list[RowKey]] | None
+        self, place: tuple[str | None, str | None, int, int, list[str]] | None
     ) -> None:
         if not self._order:
-            if self.cursor_coordinate != Coordinate(0, 0):
-                self._restoring = True
-                try:
-                    self.cursor_coordinate = Coordinate(0, 0)
-                finally:
-                    self._restoring = False
+            self._cursor = 0
             return
         if place is None:
             # First rows: the top row is the selection until the user moves.
             if self.selected_key is None:
-                self.selected_key = self._order[0].value
+                self.selected_key = self._order[0]
+            self._cursor = min(self._cursor, len(self._order) - 1)
             return
         selected, cursor_gid, old_index, offset, old_order = place
-        target: RowKey | None = None
-        if selected is not None and selected in self._row_keys:
-            target = self._row_keys[selected]
-        elif cursor_gid is not None and cursor_gid in self._row_keys:
-            target = self._row_keys[cursor_gid]
+        index = self._index
+        target: str | None = None
+        if selected is not None and selected in index:
+            target = selected
+        elif cursor_gid is not None and cursor_gid in index:
+            target = cursor_gid
         else:
             # The row under the cursor went away: take its nearest surviving neighbour
             # below, else above, in the old order.
             for i in range(old_index + 1, len(old_order)):
-                if old_order[i].value in self._row_keys:
+                if old_order[i] in index:
                     target = old_order[i]
                     break
             else:
                 for i in range(min(old_index, len(old_order)) - 1, -1, -1):
-                    if old_order[i].value in self._row_keys:
+                    if old_order[i] in index:
                         target = old_order[i]
                         break
-        new_index = self._row_locations.get(target) if target is not None else None
+        new_index = index.get(target) if target is not None else None
         if new_index is None:
             new_index = min(old_index, len(self._order) - 1)
         if selected is None:
-            self.selected_key = self._order[new_index].value
+            self.selected_key = self._order[new_index]
         max_scroll = max(0, len(self._order) - self._viewport_rows())
         new_scroll = min(max(new_index - offset, 0), max_scroll)
         self._restoring = True
         try:
             if int(self.scroll_y) != new_scroll:
-                self.scroll_to(y=new_scroll, animate=False, immediate=True, force=True)
-            if self.cursor_row != new_index:
-                self.cursor_coordinate = Coordinate(new_index, 0)
+                self.scroll_to(y=new_scroll, animate=False, force=True)
+            if self._cursor != new_index or cursor_gid != self._order[new_index]:
+                old = self._cursor
+                self._cursor = new_index
+                if old != new_index:
+                    self._refresh_rows((old, new_index))
+                self.post_message(self.RowHighlighted(self, self._order[new_index]))
         finally:
             self._restoring = False
 
-    def _tick(self, now: float) -> list[tuple[RowKey, int]]:
+    def _tick(self, now: float) -> list[tuple[str, int]]:
         """Rewrite time cells that are due; returns the cells that changed."""
-        changed: list[tuple[RowKey, int]] = []
+        changed: list[tuple[str, int]] = []
         heap, due_map = self._due_heap, self._due
         due_rows: list[str] = []
         seen: set[str] = set()
@@ -769,25 +942,18 @@ class GenerationsTable(DataTable):
             if due_map.get(gid) == due and gid not in seen:
                 seen.add(gid)
                 due_rows.append(gid)
-        if not due_rows:
-            return changed
-        ckeys = self._ckeys
-        marks = self._marks
         for gid in due_rows:
             gen = self._gens[gid]
-            row_key = self._row_keys[gid]
             cells = self._texts[gid]
-            dim = gid in marks and marks[gid].state == DONE
+            row_changed = False
             for index, text in zip(TIME_COLUMNS, time_texts(gen, now), strict=True):
                 if cells[index] != text:
                     cells[index] = text
-                    self._data[row_key][ckeys[COLUMN_NAMES[index]]] = self._make_cell(
-                        index, text, gen, dim
-                    )
-                    changed.append((row_key, index))
+                    changed.append((gid, index))
+                    row_changed = True
+            if row_changed:
+                self._bump(gid)
             self._set_due(gid, next_due(gen, now))
-        if changed:
-            self._update_count += 1
         return changed
 
     def _set_due(self, gid: str, due: float) -> None:
@@ -802,31 +968,56 @@ class GenerationsTable(DataTable):
         else:
             heapq.heappush(heap, (due, gid))
 
-    def _refresh_cells(self, cells: Sequence[tuple[RowKey, int]]) -> None:
-        """Repaint only the visible cells that changed (few bytes over ssh)."""
+    def _refresh_rows(self, rows: Iterable[int]) -> None:
+        """Repaint whole lines of rows (cursor and hover moves)."""
+        if not self.is_mounted:
+            return
+        top = int(self.scroll_y)
+        bottom = top + self._viewport_rows()
+        width = self.size.width
+        regions = [
+            Region(0, self.header_height + row - top, width, 1)
+            for row in set(rows)
+            if top <= row < bottom
+        ]
+        if regions:
+            self.refresh(*regions)
+
+    def _refresh_cells(self, cells: Sequence[tuple[str, int]]) -> None:
+        """Repaint only the visible cells that changed (few bytes over ssh). A line with
+        more than one changed cell is repainted once, whole."""
         if not cells or not self.is_mounted:
             return
-        header = self.header_height if self.show_header else 0
         top = int(self.scroll_y)
         bottom = top + self._viewport_rows()
         scroll_x = int(self.scroll_x)
-        regions: list[Region] = []
-        for row_key, index in cells:
-            row = self._row_locations.get(row_key)
+        header = self.header_height
+        by_line: dict[int, list[int]] = {}
+        index = self._index
+        for gid, column in cells:
+            row = index.get(gid)
             if row is None or not top <= row < bottom:
                 continue
-            span = self._col_x.get(COLUMN_NAMES[index])
-            if span is None:
-                continue
-            x, width = span
-            regions.append(Region(x - scroll_x, header + row - top, width, 1))
-        if len(regions) > 3 * self._viewport_rows():
+            by_line.setdefault(row - top, []).append(column)
+        if len(by_line) > self._viewport_rows() // 2 + 1:
             self.refresh()
-        elif regions:
+            return
+        regions: list[Region] = []
+        for line, columns in by_line.items():
+            spans = [self._col_x.get(COLUMN_NAMES[c]) for c in set(columns)]
+            spans = [s for s in spans if s is not None]
+            if len(spans) == 1:
+                x, w = spans[0]
+                regions.append(Region(x - scroll_x, header + line, w, 1))
+            elif spans:
+                left = min(x for x, _ in spans)
+                right = max(x + w for x, w in spans)
+                regions.append(Region(left - scroll_x, header + line, right - left, 1))
+        if regions:
             self.refresh(*regions)
 
     def _refresh_moved(
-        self, old_order: Sequence[RowKey], old_top: int, cells: Sequence[tuple[RowKey, int]]
+        self, old_order: Sequence[str], old_top: int, cells: Sequence[tuple[str, int]]
     ) -> None:
         """After rows moved, were added or removed: repaint only the visible lines that
         now show another row (a row moving from line 9 to line 2 repaints lines 2-9),
@@ -837,7 +1028,7 @@ class GenerationsTable(DataTable):
         top = int(self.scroll_y)
         new_order = self._order
         n_old, n_new = len(old_order), len(new_order)
-        header = self.header_height if self.show_header else 0
+        header = self.header_height
         width = self.size.width
         moved: set[int] = set()
         regions: list[Region] = []
@@ -845,13 +1036,13 @@ class GenerationsTable(DataTable):
             y, old_y = top + line, old_top + line
             a = old_order[old_y] if old_y < n_old else None
             b = new_order[y] if y < n_new else None
-            if a is not b:
+            if a != b:
                 moved.add(y)
                 regions.append(Region(0, header + line, width, 1))
         if regions:
             self.refresh(*regions)
-        locations = self._row_locations
-        self._refresh_cells([c for c in cells if locations.get(c[0]) not in moved])
+        index = self._index
+        self._refresh_cells([c for c in cells if index.get(c[0]) not in moved])
 
     def _apply_layout(self, *, force: bool = False) -> None:
         """Choose the visible columns and their widths for the table's width."""
@@ -881,34 +1072,72 @@ class GenerationsTable(DataTable):
         if "target" in widths and "prompt" not in widths:
             # Hand any spare width to the target column.
             widths["target"] = max(widths["target"], min(TARGET_MAX, avail - pad))
-        ordered = [n for n in COLUMN_NAMES if n in visible]
-        self._visible = ordered
-        columns: dict[ColumnKey, Column] = {}
+        self._visible = [n for n in COLUMN_NAMES if n in visible]
+        self._widths.update(widths)
         x = 0
         self._col_x = {}
-        for name in ordered:
-            column = self._column_objs[name]
-            column.width = widths[name]
-            column.auto_width = False
-            columns[self._ckeys[name]] = column
-            self._col_x[name] = (x, column.width + pad)
-            x += column.width + pad
-        self.columns = columns
-        self._column_locations = TwoWayDict({self._ckeys[n]: i for i, n in enumerate(ordered)})
-        self._update_header_labels()
-        self._update_count += 1
-        self._clear_caches()
+        for name in self._visible:
+            self._col_x[name] = (x, self._widths[name] + pad)
+            x += self._widths[name] + pad
+        self._total_width = x
+        self._epoch += 1
         self._sync_virtual_size()
-        if self.cursor_column >= len(ordered):
-            self.cursor_coordinate = Coordinate(self.cursor_row, 0)
         self.refresh()
 
-    def _update_header_labels(self) -> None:
-        arrow = " ▼" if self.sort_reverse else " ▲"
-        for spec in COLUMN_SPECS:
-            label = spec.label + (arrow if spec.key == self.sort_column else "")
-            style = "bold" if spec.key == self.sort_column else ""
-            column = self._column_objs[spec.key]
-            column.label = Text(label, style=style, justify="right" if spec.right else "left")
-        self._update_count += 1
-        self.refresh()
+    # -- Textual hooks ---------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._status_styles = self._compute_status_styles()
+        self._apply_layout(force=True)
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+        if self._order:
+            self._scroll_row_into_view(self._cursor)
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        # The scrollbar takes a column: fit the columns to what is left (at once, so the
+        # next poll does not find the layout stale and repaint everything).
+        if self.is_mounted:
+            self._apply_layout()
+
+    def on_focus(self) -> None:
+        self._refresh_rows((self._cursor,))
+
+    def on_blur(self) -> None:
+        self._refresh_rows((self._cursor,))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        if self._quiet_scroll:
+            # apply_rows repaints the lines that changed itself (`_refresh_moved`).
+            if self.show_vertical_scrollbar:
+                self.vertical_scrollbar.position = new_value
+            return
+        super().watch_scroll_y(old_value, new_value)
+
+
+_BOLD = Style(bold=True)
+_DIM = Style(dim=True)
+_PLAIN = Style()
+_STATUS, _ID = _IDX["status"], _IDX["id"]
+#: Rendered lines kept (a few screens' worth: scrolling back and forth reuses them).
+LINE_CACHE_SIZE = 1024
+#: Queue order: the oldest first, as the hub works through it. A row keeps its line
+#: when it starts or finishes, and new rows arrive at the bottom.
+DEFAULT_SORT = "age"
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    """`text` fitted to `width` cells (an ellipsis when cut), with one space each side."""
+    if text.isascii():
+        size = len(text)
+        if size > width:
+            text = text[: max(0, width - 1)] + "…" if width > 0 else ""
+            size = width
+    else:
+        size = cell_len(text)
+        if size > width:
+            text = set_cell_size(text, max(0, width - 1)) + "…" if width > 0 else ""
+            size = width
+    gap = " " * (width - size)
+    return f" {gap}{text} " if right else f" {text}{gap} "
