@@ -28,12 +28,14 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import attrgetter
 
 from queue_tui.api.models import Generation, Status
 from queue_tui.core.filters import QueueFilters
 from queue_tui.core.sanitize import clean
 from queue_tui.core.timefmt import DASH
-from queue_tui.core.tracker import DepthSample, RowState, Tracker
+from queue_tui.core.tracker import DepthSample, Tracker
 
 WINDOW = 1800.0
 THROUGHPUT_WINDOW = 600.0
@@ -47,6 +49,9 @@ _CANCELLED = Status.CANCELLED.value
 _QUEUED = Status.QUEUED.value
 _PROCESSING = Status.PROCESSING.value
 _IN_PROGRESS = Status.IN_PROGRESS.value
+_QUEUED_LIKE = (_QUEUED, _IN_PROGRESS)
+#: Outcomes of rows that ran to an end (cancelled ones did not).
+_RAN = (_SUCCEEDED, _FAILED)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -97,6 +102,13 @@ def normalise_error(message: str | None) -> str:
     A traceback is keyed on its exception line."""
     if not message:
         return "(no message)"
+    return _normalise(message)
+
+
+@lru_cache(maxsize=4096)
+def _normalise(message: str) -> str:
+    # Cached: the same finished rows are grouped again at every poll, and the regexes
+    # are the costliest part of `compute_stats`. Bounded; the history holds the messages.
     text = clean(message, multiline=True).strip()
     if text.startswith("Traceback"):
         text = error_headline(text, max_len=None)
@@ -227,7 +239,7 @@ def compute_stats(
     throughput of a tracker that has watched for 2 minutes is over those 2 minutes."""
     depth: list[DepthSample] = []
     if isinstance(source, Tracker):
-        active = [t.generation for t in source.tracked() if t.state is RowState.ACTIVE]
+        active = source.active_rows()
         finished = source.history
         depth = source.depth_history
         if since is None:
@@ -245,28 +257,56 @@ def compute_stats(
     if since is not None:
         covered = min(throughput_window, max(60.0, now - since))
 
-    # Grouped in one pass each (not one scan of every row per model).
-    active_by: dict[str, list[Generation]] = {}
+    # One pass over the rows gathers every model's figures; the overall figures are the
+    # sum of the models' (the same samples, so the same percentiles).
+    accs: dict[str, _Acc] = {}
+    lo, hi = now - window, now + _SKEW
+    recent_lo = now - throughput_window
+    recent_failures: list[Generation] = []
     for g in active:
-        active_by.setdefault(g.model_name, []).append(g)
-    finished_by: dict[str, list[Generation]] = {}
+        acc = accs.get(g.model_name)
+        if acc is None:
+            acc = accs[g.model_name] = _Acc()
+        acc.active += 1
+        status = g.status
+        if status == _PROCESSING:
+            acc.processing += 1
+        elif status in _QUEUED_LIKE:
+            acc.queued += 1
+        started = g.started_at
+        if started is not None and g.enqueued_at is not None and lo <= started <= hi:
+            acc.waits.append(max(0.0, started - g.enqueued_at))
     for g in finished:
-        finished_by.setdefault(g.model_name, []).append(g)
-    models = sorted(active_by.keys() | finished_by.keys())
-    by_model = {
-        m: _model_stats(
-            m,
-            active_by.get(m, []),
-            finished_by.get(m, []),
-            now,
-            window,
-            throughput_window,
-            covered,
-        )
-        for m in models
-    }
-    overall = _model_stats(None, active, finished, now, window, throughput_window, covered)
-    recent_failures = [g for g in finished if _within(g.completed_at, now, window, missing=True)]
+        acc = accs.get(g.model_name)
+        if acc is None:
+            acc = accs[g.model_name] = _Acc()
+        started = g.started_at
+        if started is not None and g.enqueued_at is not None and lo <= started <= hi:
+            acc.waits.append(max(0.0, started - g.enqueued_at))
+        completed = g.completed_at
+        if completed is None:
+            recent_failures.append(g)  # a failure without a time counts as recent
+            continue
+        if not completed <= hi:
+            continue
+        if lo <= completed:
+            recent_failures.append(g)
+        status = g.status
+        ran = status in _RAN
+        if lo <= completed:
+            if ran:
+                if started is not None:
+                    acc.runs.append(max(0.0, completed - started))
+                if status == _SUCCEEDED:
+                    acc.succeeded += 1
+                else:
+                    acc.failed += 1
+            elif status == _CANCELLED:
+                acc.cancelled += 1
+        if ran and recent_lo <= completed:
+            acc.recent += 1
+    by_model = {m: accs[m].stats(m, covered) for m in sorted(accs)}
+    overall = _Acc.merge(accs.values()).stats(None, covered)
     etas = _etas(active, by_model, now, min_completions)
     return QueueStats(
         now=now,
@@ -278,66 +318,71 @@ def compute_stats(
     )
 
 
+#: A completion up to this far in the future (seconds) is clock skew, not the future.
+_SKEW = 60.0
+
+
 def _within(ts: float | None, now: float, window: float, *, missing: bool = False) -> bool:
     if ts is None:
         return missing
-    return now - window <= ts <= now + 60.0  # a little clock skew is not the future
+    return now - window <= ts <= now + _SKEW
 
 
-def _model_stats(
-    model: str | None,
-    active: list[Generation],
-    finished: list[Generation],
-    now: float,
-    window: float,
-    throughput_window: float,
-    covered: float,
-) -> ModelStats:
-    queued = sum(1 for g in active if g.status in (_QUEUED, _IN_PROGRESS))
-    processing = sum(1 for g in active if g.status == _PROCESSING)
-    waits = [
-        g.started_at - g.enqueued_at
-        for g in (*active, *finished)
-        if g.started_at is not None
-        and g.enqueued_at is not None
-        and _within(g.started_at, now, window)
-    ]
-    in_window = [g for g in finished if _within(g.completed_at, now, window)]
-    runs = [
-        g.completed_at - g.started_at
-        for g in in_window
-        if g.status in (_SUCCEEDED, _FAILED)
-        and g.started_at is not None
-        and g.completed_at is not None
-    ]
-    waits = [max(0.0, w) for w in waits]
-    runs = [max(0.0, r) for r in runs]
-    succeeded = sum(1 for g in in_window if g.status == _SUCCEEDED)
-    failed = sum(1 for g in in_window if g.status == _FAILED)
-    cancelled = sum(1 for g in in_window if g.status == _CANCELLED)
-    recent = sum(
-        1
-        for g in finished
-        if g.status in (_SUCCEEDED, _FAILED) and _within(g.completed_at, now, throughput_window)
-    )
-    return ModelStats(
-        model=model,
-        queued=queued,
-        processing=processing,
-        active=len(active),
-        wait_p50=percentile(waits, 50),
-        wait_p95=percentile(waits, 95),
-        run_p50=percentile(runs, 50),
-        run_p95=percentile(runs, 95),
-        completions_per_min=recent / (covered / 60.0) if covered > 0 else None,
-        recent_completions=recent,
-        succeeded=succeeded,
-        failed=failed,
-        cancelled=cancelled,
-        failure_rate=failed / (succeeded + failed) if succeeded + failed else None,
-        wait_samples=len(waits),
-        run_samples=len(runs),
-    )
+@dataclass(slots=True)
+class _Acc:
+    """What `compute_stats` gathers of one model's rows (or of all of them)."""
+
+    active: int = 0
+    queued: int = 0
+    processing: int = 0
+    waits: list[float] = field(default_factory=list)
+    runs: list[float] = field(default_factory=list)
+    succeeded: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    #: Completions (succeeded or failed) in the throughput window.
+    recent: int = 0
+
+    @classmethod
+    def merge(cls, parts: Iterable[_Acc]) -> _Acc:
+        total = cls()
+        for p in parts:
+            total.active += p.active
+            total.queued += p.queued
+            total.processing += p.processing
+            total.waits += p.waits
+            total.runs += p.runs
+            total.succeeded += p.succeeded
+            total.failed += p.failed
+            total.cancelled += p.cancelled
+            total.recent += p.recent
+        return total
+
+    def stats(self, model: str | None, covered: float) -> ModelStats:
+        waits, runs = self.waits, self.runs
+        succeeded, failed, recent = self.succeeded, self.failed, self.recent
+        return ModelStats(
+            model=model,
+            queued=self.queued,
+            processing=self.processing,
+            active=self.active,
+            wait_p50=percentile(waits, 50),
+            wait_p95=percentile(waits, 95),
+            run_p50=percentile(runs, 50),
+            run_p95=percentile(runs, 95),
+            completions_per_min=recent / (covered / 60.0) if covered > 0 else None,
+            recent_completions=recent,
+            succeeded=succeeded,
+            failed=failed,
+            cancelled=self.cancelled,
+            failure_rate=failed / (succeeded + failed) if succeeded + failed else None,
+            wait_samples=len(waits),
+            run_samples=len(runs),
+        )
+
+
+_BY_ENQUEUED = attrgetter("enqueued_at", "generation_id")
+_BY_ID = attrgetter("generation_id")
 
 
 def _etas(
@@ -346,23 +391,36 @@ def _etas(
     etas: dict[str, float] = {}
     queues: dict[str, list[Generation]] = {}
     for gen in active:
-        stats = by_model.get(gen.model_name)
-        if stats is None:
-            continue
-        if gen.status == _PROCESSING:
-            if stats.run_p50 is not None and gen.started_at is not None:
+        status = gen.status
+        if status == _QUEUED:
+            model = gen.model_name
+            queue = queues.get(model)
+            if queue is None:
+                if model not in by_model:
+                    continue
+                queue = queues[model] = []
+            queue.append(gen)
+        elif status == _PROCESSING:
+            stats = by_model.get(gen.model_name)
+            if stats is not None and stats.run_p50 is not None and gen.started_at is not None:
                 etas[gen.generation_id] = max(0.0, stats.run_p50 - max(0.0, now - gen.started_at))
-        elif gen.status == _QUEUED:
-            queues.setdefault(gen.model_name, []).append(gen)
     for model, rows in queues.items():
         stats = by_model[model]
         rate = stats.completions_per_min
         if not rate or stats.recent_completions < min_completions:
             continue
-        rows.sort(key=lambda g: (g.enqueued_at is None, g.enqueued_at or 0.0, g.generation_id))
+        # By (enqueued_at, id), rows without an enqueued_at last (by id): C-level sort
+        # keys instead of a Python function per row.
+        untimed = [g for g in rows if g.enqueued_at is None]
+        if untimed:
+            rows = [g for g in rows if g.enqueued_at is not None]
+            untimed.sort(key=_BY_ID)
+        rows.sort(key=_BY_ENQUEUED)
+        rows += untimed
         run = stats.run_p50 or 0.0
-        for position, gen in enumerate(rows, start=1):
-            etas[gen.generation_id] = position / (rate / 60.0) + run
+        per_second = rate / 60.0
+        positions = range(1, len(rows) + 1)
+        etas.update(zip(map(_BY_ID, rows), [p / per_second + run for p in positions], strict=True))
     return etas
 
 

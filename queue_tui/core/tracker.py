@@ -318,34 +318,65 @@ class Tracker:
         self.polls += 1
         events: list[LifecycleEvent] = []
         seen: set[str] = set()
+        known = self._rows
+        active, pending, finished = RowState.ACTIVE, RowState.PENDING, RowState.FINISHED
+        # The depth sample is counted on the way (every row left ACTIVE by this poll is
+        # one it lists: the loop below turns every unlisted ACTIVE row PENDING).
+        queued = processing = 0
+        by_model: dict[str, int] = {}
         for gen in rows:
             gid = gen.generation_id
             if gid in seen:
                 continue
             seen.add(gid)
-            events.extend(self._sighting(gen, now, source="poll", in_view=True))
+            t = known.get(gid)
+            status = gen.status
+            if t is not None and t.state is not finished and status not in TERMINAL_STATUSES:
+                # The common case, inlined: a row in flight listed again (what
+                # `_sighting` does for it; a dismissed id is never in `_rows`).
+                t.in_view = True
+                t.last_seen = now
+                old = t.generation
+                t.generation = gen
+                if t.state is pending:
+                    t.state = active
+                    t.vanished_at = None
+                    t.resolve_rounds = 0
+                if status == _PROCESSING and old.started_at is None and old.status != _PROCESSING:
+                    events.append(LifecycleEvent(EventKind.STARTED, gid, now, gen, "poll"))
+            else:
+                events.extend(self._sighting(gen, now, source="poll", in_view=True))
+                t = known.get(gid)
+                if t is None or t.state is not active:
+                    continue
+            if status == _PROCESSING:
+                processing += 1
+            elif status in _QUEUED_LIKE:
+                queued += 1
+                model = gen.model_name
+                by_model[model] = by_model.get(model, 0) + 1
         server_filters = filters.with_(search=None)
-        for gid, t in list(self._rows.items()):
-            if gid in seen:
-                continue
+        unseen = known.keys() - seen
+        for gid in [gid for gid in known if gid in unseen] if unseen else ():
+            t = known[gid]
             t.in_view = False
-            if t.state is RowState.FINISHED:
+            if t.state is finished:
                 continue
             if filters_changed and not server_filters.matches(t.generation):
                 if gid in self._watched:
-                    t.state = RowState.PENDING
+                    t.state = pending
                     t.vanished_at = t.vanished_at or now
                 else:
-                    del self._rows[gid]
+                    del known[gid]
                 continue
-            if t.state is not RowState.ACTIVE:
+            if t.state is not active:
                 continue
-            t.state = RowState.PENDING
+            t.state = pending
             t.vanished_at = now
             t.resolve_rounds = 0
             events.append(self._event(EventKind.VANISHED, t, now, "poll"))
         if filters.status is None or filters.status not in TERMINAL_STATUSES:
-            self._sample_depth(now)
+            self._depth.append(DepthSample(now, queued, processing, by_model))
         self.expire(now)
         return events
 
@@ -634,22 +665,6 @@ class Tracker:
         live = [s for s in self._depth if s.at >= first_live]
         self._depth.clear()
         self._depth.extend(rebuilt + live)
-
-    def _sample_depth(self, now: float) -> None:
-        queued = processing = 0
-        by_model: dict[str, int] = {}
-        active = RowState.ACTIVE
-        for t in self._rows.values():
-            if t.state is not active:
-                continue
-            status = t.generation.status
-            if status == _PROCESSING:
-                processing += 1
-            elif status in _QUEUED_LIKE:
-                queued += 1
-                model = t.generation.model_name
-                by_model[model] = by_model.get(model, 0) + 1
-        self._depth.append(DepthSample(now, queued, processing, by_model))
 
 
 #: Raw status strings, read once (an enum's `.value` is a property lookup per call).

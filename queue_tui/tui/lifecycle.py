@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
@@ -223,14 +224,17 @@ class LifecycleMixin(_Base):
         watched = tracker.watched
         rows: list[Generation] = []
         marks: dict[str, RowMark] = {}
+        pending_shown: list[str] = []
         next_expiry = math.inf
+        finished, pending = RowState.FINISHED, RowState.PENDING
+        eta_text, shared = _eta_text, _MARKS
         # Under a terminal status filter the hub lists finished rows: they are the view.
         terminal_view = self.filters.status in TERMINAL_STATUSES
         for t in tracker.tracked():
             gen = t.generation
             gid = gen.generation_id
             state = t.state
-            if state is RowState.FINISHED:
+            if state is finished:
                 if t.in_view and terminal_view:
                     mark_state, eta = ACTIVE, ""
                 else:
@@ -243,20 +247,27 @@ class LifecycleMixin(_Base):
                     next_expiry = min(next_expiry, until)
                     mark_state, eta = DONE, ""
             else:
-                mark_state = PENDING if state is RowState.PENDING else ACTIVE
-                eta = short_eta(etas.get(gid))
+                mark_state = PENDING if state is pending else ACTIVE
+                eta = eta_text(etas.get(gid))
             is_watched = gid in watched
             if mark_state or is_watched or eta != DASH:
-                marks[gid] = RowMark(mark_state, is_watched, eta)
+                # Equal marks are one shared tuple: no new object per row and per poll.
+                key = (mark_state, is_watched, eta)
+                mark = shared.get(key)
+                if mark is None:
+                    mark = shared[key] = RowMark(mark_state, is_watched, eta)
+                marks[gid] = mark
+                if mark_state == PENDING:
+                    pending_shown.append(gid)
             rows.append(gen)
         self._next_expiry = next_expiry
-        self._pending_shown = [gid for gid, mark in marks.items() if mark.state == PENDING]
+        self._pending_shown = pending_shown
         return rows, marks
 
     def status_counts(self, rows: Iterable[Generation]) -> Counter[str]:
         """Rows per status for the status bar; rows that left the queue count as
         "finishing", not as the status they last had."""
-        counts = Counter(g.status for g in rows)
+        counts = Counter(map(_STATUS, rows))
         shown = self._pending_shown
         if shown:
             tracker = self.tracker
@@ -591,6 +602,27 @@ class LifecycleMixin(_Base):
         def render_rows(self) -> None: ...
         def _update_status(self) -> None: ...
         def _focused_generation(self) -> Generation | None: ...
+
+
+_STATUS = attrgetter("status")
+#: Every distinct `RowMark` made so far (at most states x watched x ETA texts: ~1,200).
+_MARKS: dict[tuple[str, bool, str], RowMark] = {}
+#: `short_eta` text by whole minutes (its text depends on nothing else from a minute on).
+_ETA_TEXTS: dict[int, str] = {}
+_ETA_TEXTS_MAX = 4096
+
+
+def _eta_text(seconds: float | None) -> str:
+    """`short_eta(seconds)`, without formatting a string per row and per poll."""
+    if seconds is None or not 60.0 <= seconds < math.inf:
+        return short_eta(seconds)
+    minutes = round(seconds / 60)
+    text = _ETA_TEXTS.get(minutes)
+    if text is None:
+        if len(_ETA_TEXTS) >= _ETA_TEXTS_MAX:
+            _ETA_TEXTS.clear()
+        text = _ETA_TEXTS[minutes] = short_eta(seconds)
+    return text
 
 
 def _model(gen: Generation) -> str:
