@@ -43,6 +43,7 @@ from queue_tui.tui.safe_text import toast_text
 from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.screens.help import HelpScreen
 from queue_tui.tui.screens.too_small import guard_size
+from queue_tui.tui.textual_patches import install as install_textual_patches
 from queue_tui.tui.widgets.detail_pane import DetailPane
 from queue_tui.tui.widgets.filter_bar import FilterBar
 from queue_tui.tui.widgets.footer import DashboardFooter
@@ -110,6 +111,7 @@ class QueueApp(LifecycleMixin, App[None]):
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
+        install_textual_patches()  # partial line updates cropped (Textual #5625); idempotent
         self.settings = settings
         self.clock = clock
         self._monotonic = monotonic
