@@ -15,7 +15,7 @@ from queue_tui.core.timefmt import fmt_coarse
 from queue_tui.demo.clock import FakeClock
 from queue_tui.tui.app import describe_filters
 from queue_tui.tui.presentation import STATUS_LABELS, status_label
-from queue_tui.tui.widgets.generations_table import GenerationsTable, next_text_change
+from queue_tui.tui.widgets.generations_table import GenerationsTable
 from queue_tui.tui.widgets.status_bar import StatusState, render_status
 
 NOW = 1_764_000_000.0
@@ -209,18 +209,15 @@ class TestKeyedDiff:
 
 
 class TestCoarseTicking:
-    @given(
-        anchor=st.integers(min_value=1_000_000_000, max_value=2_000_000_000),
-        elapsed=st.floats(min_value=-100, max_value=3 * 86400, allow_nan=False),
-    )
-    def test_next_change_is_exactly_when_the_text_changes(self, anchor: int, elapsed: float):
-        now = anchor + elapsed
-        due = next_text_change(anchor, now)
-        assert due > now
-        text = fmt_coarse(max(0.0, now - anchor))
-        # Unchanged until just before `due`, different from `due` on.
-        assert fmt_coarse(max(0.0, due - 0.001 - anchor)) == text
-        assert fmt_coarse(max(0.0, due - anchor)) != text
+    @given(elapsed=st.floats(min_value=0, max_value=3 * 86400, allow_nan=False))
+    def test_texts_change_by_the_second_only_in_the_first_minute(self, elapsed: float):
+        text = fmt_coarse(elapsed)
+        if elapsed < 60:
+            assert text == fmt_coarse(int(elapsed)) != fmt_coarse(int(elapsed) + 1)
+        elif elapsed < 86400:
+            assert text == fmt_coarse(elapsed // 60 * 60)
+        else:
+            assert text == fmt_coarse(elapsed // 3600 * 3600)
 
 
 class TestPresentation:

@@ -14,15 +14,14 @@ change, held ~15 GC-tracked objects per row (cells, spans, Row, RowKey), and its
 cyclic-GC pauses dominated the stall at 10,000 rows. Every row is one line high and every
 column has a fixed width, which is what makes the bookkeeping simple.
 
-Times (age, wait, run) tick without a fetch: each row knows when its displayed text
-will next change (`fmt_coarse` ticks by the second, then by the minute) and `tick(now)`
-only rewrites, and only repaints, cells whose text changed, so an idle dashboard writes
-a few bytes a second to the terminal.
+Times (age, wait, run) tick without a fetch: `tick(now)` recomputes the time cells of
+the rows on screen only (`fmt_coarse` ticks by the second in the first minute, then by
+the minute) and repaints only the cells whose text changed, so an idle dashboard writes
+a few bytes a second to the terminal. Rows off screen catch up when they are drawn.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -113,22 +112,6 @@ PROMPT_MIN, TARGET_MIN, TARGET_MAX = 12, 8, 34
 CELL_MAX = 120
 
 
-def next_text_change(anchor: float, now: float) -> float:
-    """When `fmt_coarse(now - anchor)` will next show a different text.
-
-    Seconds tick every second during the first minute, then the text only changes on
-    whole minutes (`3m`, `1h04m`) and, past a day, on whole hours (`2d03h`).
-    """
-    seconds = int(max(0.0, now - anchor))
-    if seconds < 60:
-        boundary = seconds + 1
-    elif seconds < 86400:
-        boundary = (seconds // 60 + 1) * 60
-    else:
-        boundary = (seconds // 3600 + 1) * 3600
-    return anchor + boundary
-
-
 def _live_wait(g: Generation) -> bool:
     return g.enqueued_at is not None and g.started_at is None and not g.is_terminal
 
@@ -145,16 +128,6 @@ def time_texts(g: Generation, now: float) -> tuple[str, str, str]:
     run_s = g.run_seconds(now)
     run = fmt_coarse(run_s) if _live_run(g) else fmt_duration(run_s)
     return age, wait, run
-
-
-def next_due(g: Generation, now: float) -> float:
-    """The earliest time any of the row's time cells shows a new text (inf: never)."""
-    due = math.inf
-    if g.enqueued_at is not None:
-        due = next_text_change(g.enqueued_at, now)  # age always grows
-    if g.started_at is not None and _live_run(g):
-        due = min(due, next_text_change(g.started_at, now))
-    return due
 
 
 def short_eta(seconds: float | None) -> str:
@@ -359,10 +332,10 @@ class GenerationsTable(ScrollView, can_focus=True):
         #: Bumped whenever a row's texts, mark or status change (line cache key).
         self._versions: dict[str, int] = {}
         self._version_counter = 0
-        self._due: dict[str, float] = {}
-        #: (due, generation_id), lazily pruned: entries whose due no longer matches
-        #: `_due` are skipped, so the 1 s tick looks only at rows whose text changes.
-        self._due_heap: list[tuple[float, str]] = []
+        #: The time the time cells are computed for (the last apply or tick).
+        self._now = clock()
+        #: Sort keys per row for the current sort, when they do not depend on `now`.
+        self._keys: dict[str, Any] = {}
         #: Rows whose mark is not DEFAULT_MARK.
         self._marks: dict[str, RowMark] = {}
         #: Seconds until done per generation_id (sorting by ETA); set by the app.
@@ -441,7 +414,10 @@ class GenerationsTable(ScrollView, can_focus=True):
 
     def cell_text(self, generation_id: str, column: str) -> str:
         """The plain text of a cell, hidden columns included."""
-        return self._texts[generation_id][_IDX[column]]
+        index = _IDX[column]
+        if index in TIME_COLUMNS:
+            self._sync_times(generation_id, self._now)
+        return self._texts[generation_id][index]
 
     def cell_style(self, generation_id: str, column: str) -> Style:
         """The style of a cell as drawn outside the cursor (without the base style)."""
@@ -476,6 +452,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         dict lookups.
         """
         now = self.clock() if now is None else now
+        self._now = now
         marks = marks if marks is not None else {}
         old_marks = self._marks
         stats = ApplyStats()
@@ -496,6 +473,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         changed: list[tuple[str, int]] = []
         static_sort = self.sort_column in STATIC_SORT_COLUMNS
         sort_key = sort_key_for(self.sort_column, now, self.sort_reverse)
+        keys = self._keys
         keys_moved = False
         for gid, gen in incoming.items():
             old = gens.get(gid)
@@ -507,7 +485,8 @@ class GenerationsTable(ScrollView, can_focus=True):
                 versions[gid] = 0
                 if mark is not DEFAULT_MARK:
                     old_marks[gid] = mark
-                self._set_due(gid, next_due(gen, now))
+                if static_sort:
+                    keys[gid] = sort_key(gen)
                 added.append(gid)
                 self._note_widths(cells)
                 continue
@@ -518,8 +497,11 @@ class GenerationsTable(ScrollView, can_focus=True):
                 gens[gid] = gen
                 continue
             gens[gid] = gen
-            if static_sort and not keys_moved and sort_key(old) != sort_key(gen):
-                keys_moved = True
+            if static_sort:
+                key = sort_key(gen)
+                if keys.get(gid) != key:
+                    keys[gid] = key
+                    keys_moved = True
             if mark is DEFAULT_MARK:
                 old_marks.pop(gid, None)
             else:
@@ -536,7 +518,6 @@ class GenerationsTable(ScrollView, can_focus=True):
             if row_changed:
                 self._bump(gid)
             texts[gid] = cells
-            self._set_due(gid, next_due(gen, now))
             self._note_widths(cells)
         stats.added = len(added)
         stats.changed_cells = len(changed)
@@ -546,7 +527,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         # when some row's key changed.
         needs_sort = added or (keys_moved if static_sort else changed)
         if needs_sort or self.sort_column in ("wait", "run", "eta"):
-            new_order = self._sorted_ids(now)
+            new_order = self._sorted_ids(now, added)
             if new_order != self._order:
                 self._order = new_order
                 order_changed = True
@@ -756,6 +737,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         if not 0 <= row < len(self._order):
             return Strip.blank(width, base)
         gid = self._order[row]
+        self._sync_times(gid, self._now)
         is_cursor = row == self._cursor
         is_hover = row == self._hover and not is_cursor
         extra = cursor if is_cursor else hover if is_hover else None
@@ -833,19 +815,31 @@ class GenerationsTable(ScrollView, can_focus=True):
     def _widths_dirty(self) -> bool:
         return self.is_mounted and self._layout_inputs() != self._layout_key
 
-    def _sorted_ids(self, now: float) -> list[str]:
+    def _sorted_ids(self, now: float, added: Sequence[str] = ()) -> list[str]:
         gens = self._gens
+        # The previous order first: timsort finds it already sorted in long runs.
+        ids = [gid for gid in self._order if gid in gens]
+        ids.extend(added)
+        if len(ids) != len(gens):
+            ids = list(gens)
+        reverse = self.sort_reverse
         if self.sort_column == "eta":
-            etas, reverse = self.etas, self.sort_reverse
+            etas = self.etas
             return sorted(
-                gens,
-                key=lambda gid: (_missing_last(etas.get(gid), reverse), gid),
-                reverse=reverse,
+                ids, key=lambda gid: (_missing_last(etas.get(gid), reverse), gid), reverse=reverse
             )
-        key = sort_key_for(self.sort_column, now, self.sort_reverse)
-        return sorted(gens, key=lambda gid: key(gens[gid]), reverse=self.sort_reverse)
+        key = sort_key_for(self.sort_column, now, reverse)
+        if self.sort_column in STATIC_SORT_COLUMNS:
+            keys = self._keys
+            if len(keys) != len(gens):
+                for gid in ids:
+                    if gid not in keys:
+                        keys[gid] = key(gens[gid])
+            return sorted(ids, key=keys.__getitem__, reverse=reverse)
+        return sorted(ids, key=lambda gid: key(gens[gid]), reverse=reverse)
 
     def _resort(self) -> None:
+        self._keys = {}
         place = self._capture_place()
         self._order = self._sorted_ids(self.clock())
         self._index = {gid: i for i, gid in enumerate(self._order)}
@@ -859,7 +853,7 @@ class GenerationsTable(ScrollView, can_focus=True):
             del self._gens[gid]
             del self._texts[gid]
             self._versions.pop(gid, None)
-            self._due.pop(gid, None)
+            self._keys.pop(gid, None)
             self._marks.pop(gid, None)
 
     def _sync_virtual_size(self) -> None:
@@ -932,41 +926,28 @@ class GenerationsTable(ScrollView, can_focus=True):
             self._restoring = False
 
     def _tick(self, now: float) -> list[tuple[str, int]]:
-        """Rewrite time cells that are due; returns the cells that changed."""
+        """Recompute the time cells of the rows on screen; returns the cells that
+        changed. Rows off screen catch up when they are drawn (`render_line`)."""
+        self._now = now
+        if not self.is_mounted:
+            return []
+        top = int(self.scroll_y)
         changed: list[tuple[str, int]] = []
-        heap, due_map = self._due_heap, self._due
-        due_rows: list[str] = []
-        seen: set[str] = set()
-        while heap and heap[0][0] <= now:
-            due, gid = heapq.heappop(heap)
-            if due_map.get(gid) == due and gid not in seen:
-                seen.add(gid)
-                due_rows.append(gid)
-        for gid in due_rows:
-            gen = self._gens[gid]
-            cells = self._texts[gid]
-            row_changed = False
-            for index, text in zip(TIME_COLUMNS, time_texts(gen, now), strict=True):
-                if cells[index] != text:
-                    cells[index] = text
-                    changed.append((gid, index))
-                    row_changed = True
-            if row_changed:
-                self._bump(gid)
-            self._set_due(gid, next_due(gen, now))
+        for gid in self._order[top : top + self._viewport_rows()]:
+            changed.extend(self._sync_times(gid, now))
         return changed
 
-    def _set_due(self, gid: str, due: float) -> None:
-        self._due[gid] = due
-        if due == math.inf:
-            return
-        heap = self._due_heap
-        if len(heap) > 2 * len(self._due) + 1024:
-            # Mostly stale entries: rebuild from the live dues.
-            heap[:] = [(d, g) for g, d in self._due.items() if d != math.inf]
-            heapq.heapify(heap)
-        else:
-            heapq.heappush(heap, (due, gid))
+    def _sync_times(self, gid: str, now: float) -> list[tuple[str, int]]:
+        """Bring a row's age, wait and run texts to `now`; returns the changed cells."""
+        cells = self._texts[gid]
+        changed: list[tuple[str, int]] = []
+        for index, text in zip(TIME_COLUMNS, time_texts(self._gens[gid], now), strict=True):
+            if cells[index] != text:
+                cells[index] = text
+                changed.append((gid, index))
+        if changed:
+            self._bump(gid)
+        return changed
 
     def _refresh_rows(self, rows: Iterable[int]) -> None:
         """Repaint whole lines of rows (cursor and hover moves)."""
