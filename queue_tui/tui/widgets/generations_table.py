@@ -756,7 +756,7 @@ class GenerationsTable(ScrollView, can_focus=True):
             label = spec.label + (arrow if name == self.sort_column else "")
             cell_style = style + _BOLD if name == self.sort_column else style
             segments.append(Segment(_pad(label, self._widths[name], spec.right), cell_style))
-        return Strip(segments, self._total_width)
+        return Strip(segments, self._total_width).simplify()
 
     def _render_row(self, gid: str, base: Style, extra: Style | None) -> Strip:
         gen = self._gens[gid]
@@ -771,7 +771,7 @@ class GenerationsTable(ScrollView, can_focus=True):
             if extra is not None:
                 style += extra
             segments.append(Segment(_pad(text, widths[name], SPEC_BY_NAME[name].right), style))
-        return Strip(segments, self._total_width)
+        return Strip(segments, self._total_width).simplify()
 
     def _cell_style(self, index: int, text: str, gen: Generation, dim: bool) -> Style:
         if index == _STATUS:
