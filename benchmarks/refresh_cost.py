@@ -11,6 +11,8 @@ refresh is hooked). Median and p95 over 20 polls, side by side:
   (a) the dashboard: the real QueueApp handling `PollSucceeded` (keyed diff, `apply_rows`)
   (b) naive: a plain DataTable with the same columns, `clear()` + `add_rows()` every poll
   (c) floor: `json.loads` + `parse_queue_page` of the same page body
+  (d) the same dashboard on the DataTable-based table the Line-API table replaced
+      (benchmarks/_datatable_table.py): why the dashboard does not use DataTable
 
 Targets at 10,000 rows (p95): (a) <= 0.05x (b) and (a) <= 3x (c).
 Also: removing 1% of 10,000 rows with `remove_row` per row vs the dashboard's batch.
@@ -26,8 +28,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import httpx
+from _datatable_table import GenerationsTable as DataTableTable
 from _harness import (
     Report,
     Stall,
@@ -49,6 +53,7 @@ from queue_tui.config import Settings
 from queue_tui.core.filters import QueueFilters
 from queue_tui.core.poller import Snapshot
 from queue_tui.demo.clock import FakeClock
+from queue_tui.tui import app as app_module
 from queue_tui.tui.app import QueueApp
 from queue_tui.tui.messages import PollSucceeded
 from queue_tui.tui.widgets.generations_table import COLUMN_SPECS, row_texts
@@ -93,11 +98,15 @@ class Pages:
         )
 
 
-def dashboard_app(pages: Pages) -> tuple[QueueApp, FakeClock]:
+def dashboard_app(pages: Pages, table_class: type | None = None) -> tuple[QueueApp, FakeClock]:
+    """The real app; `table_class` swaps in another table widget (the DataTable one)."""
     clock = FakeClock(pages.start)
     settings = Settings(host="http://127.0.0.1:9", interval=24 * 3600.0)
     client = QueueClient(settings, transport=hub_transport(pages.initial))
-    return QueueApp(settings, client=client, clock=clock), clock
+    if table_class is None:
+        return QueueApp(settings, client=client, clock=clock), clock
+    with mock.patch.object(app_module, "GenerationsTable", table_class):
+        return QueueApp(settings, client=client, clock=clock), clock
 
 
 def snapshot(rows: list[Generation], now: float) -> PollSucceeded:
@@ -115,10 +124,12 @@ async def wait_for(condition: Any, what: str, timeout: float = 120.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def measure_dashboard(pages: Pages) -> tuple[list[Stall], list[float]]:
+async def measure_dashboard(
+    pages: Pages, table_class: type | None = None
+) -> tuple[list[Stall], list[float]]:
     """Stalls of the dashboard, and the floor measured in the same process state: each
     page is parsed (timed: that is the floor) just before the app handles it."""
-    app, clock = dashboard_app(pages)
+    app, clock = dashboard_app(pages, table_class)
     stalls: list[Stall] = []
     floor: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
@@ -209,15 +220,23 @@ def run_size(report: Report, n: int, polls: int, naive_polls: int) -> dict[str, 
     report.note(f"seeded pages built in {time.perf_counter() - t0:.1f} s")
     dashboard_stalls, floor = asyncio.run(measure_dashboard(pages))
     naive_stalls = asyncio.run(measure_naive(pages, naive_polls))
+    gc.collect()
+    datatable_stalls, _ = asyncio.run(measure_dashboard(pages, DataTableTable))
     dashboard = [s.total for s in dashboard_stalls]
     naive = [s.total for s in naive_stalls]
+    datatable = [s.total for s in datatable_stalls]
     for name, values in (
-        ("(a) dashboard keyed update", dashboard),
+        ("(a) dashboard keyed update (Line-API table)", dashboard),
         ("(b) naive clear() + add_rows()", naive),
         ("(c) floor: json.loads + parse_queue_page", floor),
+        ("(d) dashboard on the DataTable-based table", datatable),
     ):
         report.figure(f"{name}: median / p95", f"{ms(median(values))} / {ms(p95(values))}")
-    for name, stalls in (("(a)", dashboard_stalls), ("(b)", naive_stalls)):
+    for name, stalls in (
+        ("(a)", dashboard_stalls),
+        ("(b)", naive_stalls),
+        ("(d)", datatable_stalls),
+    ):
         update = median([s.update for s in stalls])
         after = median([s.after for s in stalls])
         report.figure(
@@ -232,7 +251,11 @@ def run_size(report: Report, n: int, polls: int, naive_polls: int) -> dict[str, 
     report.ratio("(a)/(c) p95", p95(dashboard), p95(floor))
     report.ratio("(a)/(b) median", median(dashboard), median(naive))
     report.ratio("(a)/(c) median", median(dashboard), median(floor))
-    return {"a": dashboard, "b": naive, "c": floor}
+    report.ratio(
+        "(a)/(d) p95: Line-API table vs DataTable, same app", p95(dashboard), p95(datatable)
+    )
+    report.ratio("(d)/(b) p95: the DataTable-based table vs naive", p95(datatable), p95(naive))
+    return {"a": dashboard, "b": naive, "c": floor, "d": datatable}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
