@@ -35,6 +35,7 @@ from queue_tui.api.errors import QueueError
 from queue_tui.api.models import Generation
 from queue_tui.config import Settings
 from queue_tui.core.filters import SERVER_FILTERS, QueueFilters
+from queue_tui.core.gc_policy import freeze_long_lived
 from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
 from queue_tui.core.sanitize import clean, safe_url
 from queue_tui.tui.lifecycle import LIFECYCLE_BINDINGS, LifecycleMixin
@@ -238,6 +239,8 @@ class QueueApp(LifecycleMixin, App[None]):
         self.announce()
         if was_failing:
             self.notify("Connected again", severity="information", timeout=3)
+        if self.polls == 1:
+            freeze_long_lived()  # the rows are in, not painted yet: see core/gc_policy.py
 
     def on_poll_errored(self, message: PollErrored) -> None:
         failure = message.failure
