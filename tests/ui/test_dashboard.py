@@ -59,6 +59,16 @@ class TestRows:
             times = [g.enqueued_at for g in gens]
             assert times == sorted(times)
             assert {g.status for g in gens} == {"processing", "queued"}
+            # Ties keep the order the ETAs count in: a model's queued ETAs only grow.
+            for model in {g.model_name for g in gens}:
+                etas = [
+                    app.stats.etas[g.generation_id]
+                    for g in gens
+                    if g.model_name == model
+                    and g.generation_id in app.stats.etas
+                    and g.status == "queued"
+                ]
+                assert etas == sorted(etas)
             # Status sort (s cycles to it) groups processing before queued.
             app.table.set_sort("status")
             gens = [app.table.generations[gid] for gid in app.table.ordered_ids]

@@ -177,6 +177,10 @@ def _same_row(a: Generation, b: Generation) -> bool:
     return a.__dict__ == b.__dict__ and a.__pydantic_extra__ == b.__pydantic_extra__
 
 
+#: Columns whose key sorts the shown direction the other way round: "AGE ▼" (oldest
+#: first) is the key in ascending order.
+ASCENDING_KEY = frozenset({"age"})
+
 #: Sort columns whose key depends only on the row, not on `now` or the ETAs.
 STATIC_SORT_COLUMNS = frozenset({"status", "model", "media", "prompt", "target", "id", "age"})
 
@@ -208,11 +212,9 @@ def sort_key_for(column: str, now: float, reverse: bool) -> Callable[[Generation
     if column == "target":
         return lambda g: (_missing_last(g.target.casefold() or None, reverse), g.generation_id)
     if column == "age":
-        # Age order is enqueue order (for any `now`): a key that does not move.
-        return lambda g: (
-            _missing_last(None if g.enqueued_at is None else -g.enqueued_at, reverse),
-            g.generation_id,
-        )
+        # Enqueue order (the same for any `now`), oldest first, ties by id as the ETAs
+        # count positions: sorted the other way round (`ASCENDING_KEY`).
+        return lambda g: (g.enqueued_at is None, g.enqueued_at or 0.0, g.generation_id)
     if column == "wait":
         return lambda g: (_missing_last(g.wait_seconds(now), reverse), g.generation_id)
     if column == "run":
@@ -829,6 +831,8 @@ class GenerationsTable(ScrollView, can_focus=True):
                 ids, key=lambda gid: (_missing_last(etas.get(gid), reverse), gid), reverse=reverse
             )
         key = sort_key_for(self.sort_column, now, reverse)
+        if self.sort_column in ASCENDING_KEY:
+            reverse = not reverse
         if self.sort_column in STATIC_SORT_COLUMNS:
             keys = self._keys
             if len(keys) != len(gens):
