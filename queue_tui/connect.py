@@ -8,8 +8,9 @@ from collections.abc import Callable
 import httpx
 
 from queue_tui.api.client import QueueClient
-from queue_tui.api.recording import RecordingTransport, ReplayTransport
 from queue_tui.config import Settings
+
+# queue_tui.api.recording is imported only for --record / --replay (start-up time).
 
 
 def demo_transport(
@@ -44,6 +45,8 @@ def build_client(
     `ReplayTransport` itself, passes it as `transport`, and uses its `now`."""
     replay = replay if replay is not None else settings.replay
     record = record if record is not None else settings.record
+    if replay or record:
+        from queue_tui.api.recording import RecordingTransport, ReplayTransport
     if replay and not isinstance(transport, ReplayTransport):
         transport = ReplayTransport(replay, speed=settings.replay_speed if speed is None else speed)
     elif transport is None and settings.demo:

@@ -23,9 +23,8 @@ import random
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -33,6 +32,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from queue_tui.demo.simulator import MEDIA_TYPES, STATUSES, QueueSimulator
+
+if TYPE_CHECKING:
+    import uvicorn
+
+# uvicorn is imported only to serve over a socket (DemoServer, run_server): the in-process
+# hub of `queue-tui --demo` never needs it, and it is not free to import at start-up.
 
 __all__ = [
     "COMPLETED_EVENT",
@@ -247,15 +252,19 @@ def create_app(
 # ---------------------------------------------------------------------------- serving
 
 
-class _ThreadedServer(uvicorn.Server):
+def _threaded_server(config: uvicorn.Config) -> uvicorn.Server:
     """A uvicorn server that leaves signal handling to the main thread."""
+    import uvicorn
 
-    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
-        pass
+    class _ThreadedServer(uvicorn.Server):
+        def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+            pass
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:  # uvicorn >= 0.29
-        yield
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:  # uvicorn >= 0.29
+            yield
+
+    return _ThreadedServer(config)
 
 
 class DemoServer:
@@ -285,7 +294,7 @@ class DemoServer:
         self.port = port
         self.log_level = log_level
         self.startup_timeout = startup_timeout
-        self._server: _ThreadedServer | None = None
+        self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -310,6 +319,8 @@ class DemoServer:
     def start(self) -> DemoServer:
         if self._thread is not None:
             return self
+        import uvicorn
+
         self.app.state.stop_event.clear()
         config = uvicorn.Config(
             self.app,
@@ -321,7 +332,7 @@ class DemoServer:
             access_log=False,
             timeout_graceful_shutdown=2,
         )
-        server = _ThreadedServer(config)
+        server = _threaded_server(config)
         thread = threading.Thread(target=server.run, name="queue-tui-demo-hub", daemon=True)
         self._server, self._thread = server, thread
         thread.start()
@@ -360,6 +371,8 @@ def run_server(
     chaos: float = 0.0,
 ) -> None:
     """Serve the demo hub until interrupted (``queue-tui demo-server``)."""
+    import uvicorn
+
     app = create_app(seed=seed, events=events, chaos=chaos)
     uvicorn.run(
         app,
