@@ -20,7 +20,6 @@ import math
 import random
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -228,6 +227,15 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
 _NAMESPACES = ("ox", "acme-studio", "lumen")
 _REPOS = ("product-shots", "storyboards", "training-data")
 _FOLDERS = ("renders/2026-11", "drafts", None)
+_BATCH_SIZES = (1, 2, 3, 4)
+# Cumulative weights for `rng.choices(..., cum_weights=)`: the same draws as the plain
+# weights (video repos 1, 5, 1; image repos 5, 2, 2; folders 5, 3, 2; batch sizes
+# 88, 8, 2, 2 for video and 60, 20, 10, 10 for images), without re-summing each call.
+_VIDEO_REPO_CUM = (1, 6, 7)
+_IMAGE_REPO_CUM = (5, 7, 9)
+_FOLDER_CUM = (5, 8, 10)
+_VIDEO_BATCH_CUM = (88, 96, 98, 100)
+_IMAGE_BATCH_CUM = (60, 80, 90, 100)
 
 _IMAGE_SUBJECTS = (
     "a matte black espresso machine on a walnut counter",
@@ -312,6 +320,10 @@ _BODY_FIELDS = frozenset(
     }
 )
 
+# uuid.UUID(version=4): variant bits 10 (RFC 4122), version nibble 4.
+_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
+
 # Event kinds in the heap. Ordering among equal times is by insertion sequence.
 _ARRIVAL, _BURST, _FINISH, _CANCEL = 0, 1, 2, 3
 
@@ -342,15 +354,47 @@ class _Row:
         "status",
     )
 
-    def __init__(self, **kw: Any) -> None:
-        self.started = None
-        self.completed = None
-        self.error = None
-        self.extras = None
-        self.cancel_at = None
-        self.fail_error = None
-        for key, value in kw.items():
-            setattr(self, key, value)
+    def __init__(
+        self,
+        *,
+        id: str,
+        model: str,
+        media_type: str,
+        status: str,
+        enqueued: float,
+        namespace: str | None,
+        repo: str | None,
+        folder: str | None,
+        prompt: str,
+        seed: int,
+        aspect_ratio: str | None,
+        duration: float | None,
+        run_for: float,
+        outcome: str,
+        fail_error: str | None,
+        extras: dict[str, Any] | None = None,
+    ) -> None:
+        # Plain assignments (not a loop of setattr): the warm-up makes ~1,400 rows.
+        self.id = id
+        self.model = model
+        self.media_type = media_type
+        self.status = status
+        self.enqueued = enqueued
+        self.namespace = namespace
+        self.repo = repo
+        self.folder = folder
+        self.prompt = prompt
+        self.seed = seed
+        self.aspect_ratio = aspect_ratio
+        self.duration = duration
+        self.run_for = run_for
+        self.outcome = outcome
+        self.fail_error = fail_error
+        self.extras = extras
+        self.started: float | None = None
+        self.completed: float | None = None
+        self.error: str | None = None
+        self.cancel_at: float | None = None
 
     @property
     def result_url(self) -> str | None:
@@ -480,9 +524,12 @@ class QueueSimulator:
         if self._burst_enabled:
             self._push(self._now + self._rng.expovariate(1.0 / self.BURST_INTERVAL), _BURST, None)
 
+        # Nobody listens during the warm-up: completion events are not even built.
+        self._warming = True
         self._run_until(start)
+        self._warming = False
         self._expire()
-        self._pending_events.clear()  # nobody was listening during warm-up
+        self._pending_events.clear()
 
     # ------------------------------------------------------------------ construction
 
@@ -605,6 +652,9 @@ class QueueSimulator:
         self._retire(row)
         state = self._models[row.model]
         state.running -= 1
+        if self._warming:
+            self._start_waiting(state)
+            return
         if row.status == "succeeded":
             event = {
                 "generation_id": row.id,
@@ -661,17 +711,21 @@ class QueueSimulator:
 
     @staticmethod
     def _new_id(rng: random.Random) -> str:
-        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        """`str(uuid.UUID(int=rng.getrandbits(128), version=4))`, formatted directly
+        (the same string; about 3x faster, and the warm-up makes ~1,400 ids)."""
+        n = (rng.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET
+        h = f"{n:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def _pick_target(self, rng: random.Random, media_type: str) -> tuple[str | None, ...]:
         if rng.random() < 0.04:
             return (None, None, None)
         ns = rng.choice(_NAMESPACES)
         if media_type == "video":
-            repo = rng.choices(_REPOS, weights=(1, 5, 1))[0]
+            repo = rng.choices(_REPOS, cum_weights=_VIDEO_REPO_CUM)[0]
         else:
-            repo = rng.choices(_REPOS, weights=(5, 2, 2))[0]
-        folder = rng.choices(_FOLDERS, weights=(5, 3, 2))[0]
+            repo = rng.choices(_REPOS, cum_weights=_IMAGE_REPO_CUM)[0]
+        folder = rng.choices(_FOLDERS, cum_weights=_FOLDER_CUM)[0]
         return (ns, repo, folder)
 
     @staticmethod
@@ -771,7 +825,8 @@ class QueueSimulator:
         rng = self._rng
         spec = self._models[name].spec
         video = spec.media_type == "video"
-        count = rng.choices((1, 2, 3, 4), weights=(88, 8, 2, 2) if video else (60, 20, 10, 10))[0]
+        cum = _VIDEO_BATCH_CUM if video else _IMAGE_BATCH_CUM
+        count = rng.choices(_BATCH_SIZES, cum_weights=cum)[0]
         duration = rng.choice(spec.durations) if spec.durations else None
         rows = self._make_rows(
             rng,
