@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import inspect
 import json
 import signal
@@ -219,7 +220,10 @@ def run_dashboard(rows: int, sort: str | None, report: str | None) -> None:
 
 
 def run_phases(report: str) -> None:
-    """Where start-up time goes: the same path as `queue-tui --demo`, time-stamped."""
+    """Where start-up time goes: the same path as `queue-tui --demo`, time-stamped.
+
+    Each stamp is taken once (the first time its point is reached); `startup.py` prints
+    the time between consecutive stamps."""
     stamps: dict[str, float] = {"script": time.perf_counter()}
 
     def stamp(name: str) -> None:
@@ -228,16 +232,21 @@ def run_phases(report: str) -> None:
     import queue_tui.cli as cli
 
     stamp("import queue_tui.cli (click, httpx, pydantic, models)")
-    import queue_tui.tui.app as app_module
+    # As `cli.main` imports it (the collector paused, see cli.py), when it can.
+    with getattr(cli, "imports_paused_gc", contextlib.nullcontext)():
+        import queue_tui.tui.app as app_module
 
     stamp("import queue_tui.tui.app (textual, widgets)")
     from queue_tui.api.client import QueueClient
+    from queue_tui.core.outcomes import LifecycleWatcher
 
     app_class = app_module.QueueApp
     original_init = app_class.__init__
     original_mount = app_class.on_mount
     original_poll = app_class.on_poll_succeeded
     original_fetch = QueueClient.fetch
+    original_backfill = LifecycleWatcher.backfill
+    original_freeze = getattr(app_module, "freeze_long_lived", None)
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         stamp("click parsing, settings")
@@ -253,6 +262,20 @@ def run_phases(report: str) -> None:
         result = await original_fetch(self, *args, **kwargs)
         stamp("first page fetched and parsed")
         return result
+
+    async def backfill(self: Any, *args: Any, **kwargs: Any) -> Any:
+        stamp("tracker observes the first page")
+        try:
+            return await original_backfill(self, *args, **kwargs)
+        finally:
+            stamp("history backfill: terminal lists fetched, parsed, added")
+
+    def freeze() -> Any:
+        stamp("rows applied to the table")
+        try:
+            return original_freeze()  # type: ignore[misc]
+        finally:
+            stamp("gc_policy.freeze_long_lived (collect + freeze)")
 
     def on_poll_succeeded(self: Any, message: Any) -> None:
         stamp("page message reaches the app")
@@ -272,6 +295,9 @@ def run_phases(report: str) -> None:
     app_class.on_mount = on_mount  # type: ignore[method-assign]
     app_class.on_poll_succeeded = on_poll_succeeded  # type: ignore[method-assign]
     QueueClient.fetch = fetch  # type: ignore[method-assign]
+    LifecycleWatcher.backfill = backfill  # type: ignore[method-assign]
+    if original_freeze is not None:
+        app_module.freeze_long_lived = freeze  # type: ignore[attr-defined]
     cli.main(["--demo"], prog_name="queue-tui", standalone_mode=False)
 
 

@@ -6,6 +6,13 @@ Side by side, same method, alternating runs: `python -m queue_tui --demo` (until
 status cell such as "◷ queued" reaches the terminal) vs a bare Textual app painting one
 Static (until its text reaches the terminal). Medians of the runs, at 80x24.
 Target: the dashboard's first row <= 1.5x the bare app's first paint.
+
+The target is judged on the environment as given. When it disables bytecode caching
+(`PYTHONDONTWRITEBYTECODE`, as some sandboxes and CI images do), queue_tui's own modules
+(a source checkout, installed editable) are compiled on every start, which an installed
+package never does; the bare app only imports installed packages, whose bytecode is
+already there. So the report says which case it measured, and also measures both apps
+with a bytecode cache in the temporary home (`PYTHONPYCACHEPREFIX`), for information.
 """
 
 from __future__ import annotations
@@ -63,18 +70,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = Report("startup: process start -> first row painted (pty 80x24)", quick=args.quick)
     dashboard: list[float] = []
     bare: list[float] = []
+    dashboard_cached: list[float] = []
+    bare_cached: list[float] = []
+    dashboard_argv = [python(), "-m", "queue_tui", "--demo"]
     with temp_home() as home:
         env = home_env(home)
+        no_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE")) and not env.get(
+            "PYTHONPYCACHEPREFIX"
+        )
+        cached_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        cached_env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
         # One untimed start of each warms the OS file cache (bytecode, shared libraries).
-        time_to_paint([python(), "-m", "queue_tui", "--demo"], ROW_NEEDLES, env)
+        time_to_paint(dashboard_argv, ROW_NEEDLES, env)
         time_to_paint(runner_argv("bare"), BARE_NEEDLES, env)
+        if no_bytecode:  # ... and writes the bytecode cache of the informational runs
+            time_to_paint(dashboard_argv, ROW_NEEDLES, cached_env)
+            time_to_paint(runner_argv("bare"), BARE_NEEDLES, cached_env)
         for _ in range(runs):
-            dashboard.append(
-                time_to_paint([python(), "-m", "queue_tui", "--demo"], ROW_NEEDLES, env)
-            )
+            dashboard.append(time_to_paint(dashboard_argv, ROW_NEEDLES, env))
             bare.append(time_to_paint(runner_argv("bare"), BARE_NEEDLES, env))
+            if no_bytecode:
+                dashboard_cached.append(time_to_paint(dashboard_argv, ROW_NEEDLES, cached_env))
+                bare_cached.append(time_to_paint(runner_argv("bare"), BARE_NEEDLES, cached_env))
         total, stamps = phases(env, max(1, runs // 2))
     report.note(f"{runs} alternating runs each, after one warm-up run each")
+    if no_bytecode:
+        report.note(
+            "PYTHONDONTWRITEBYTECODE is set: queue_tui's modules are compiled on every start"
+        )
+    else:
+        report.note("bytecode caching on: every module's bytecode is read from its cache")
     report.figure("queue-tui --demo: first row painted (median)", ms(median(dashboard)))
     report.figure("  runs", ", ".join(ms(x) for x in dashboard))
     report.figure("bare Textual app: first Static painted (median)", ms(median(bare)))
@@ -83,6 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.target(
         f"first row <= {TARGET}x a bare Textual app's first paint ({r:.2f}x)", r <= TARGET
     )
+    if no_bytecode:
+        report.section("for information: both with a bytecode cache (as an installed package)")
+        report.figure("queue-tui --demo: first row painted (median)", ms(median(dashboard_cached)))
+        report.figure("  runs", ", ".join(ms(x) for x in dashboard_cached))
+        report.figure("bare Textual app: first Static painted (median)", ms(median(bare_cached)))
+        report.figure("  runs", ", ".join(ms(x) for x in bare_cached))
+        report.ratio(
+            "dashboard / bare app, bytecode cached", median(dashboard_cached), median(bare_cached)
+        )
     report.section("where the dashboard's start-up goes (time-stamped runs, medians)")
     last = max(stamps.values())
     report.figure("  python start-up, up to the script's first line", ms(total - last))
