@@ -30,6 +30,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from queue_tui.demo.simulator import MEDIA_TYPES, STATUSES, QueueSimulator
 
@@ -85,6 +86,37 @@ def format_sse(event: str, data: Any) -> bytes:
 
 
 KEEPALIVE = b": keep-alive\n\n"
+
+
+class EventStreamResponse(StreamingResponse):
+    """Starlette's `StreamingResponse` with plain asyncio tasks instead of an anyio task
+    group: the stream runs until it ends or the client disconnects, whichever is first.
+
+    Why: the first anyio task group of a process imports anyio's asyncio backend (about
+    15 ms), and `queue-tui --demo` opens this stream in-process while it starts, so that
+    cost landed before the first rows were painted. Same behaviour otherwise: on
+    disconnect the event generator is cancelled (its `finally` unsubscribes), an error
+    in the stream propagates, and a background task runs after a normal end.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        spec = scope.get("asgi", {}).get("spec_version", "2.0")
+        if scope["type"] != "http" or tuple(map(int, spec.split("."))) >= (2, 4):
+            await super().__call__(scope, receive, send)  # no task group on these paths
+            return
+        stream = asyncio.ensure_future(self.stream_response(send))
+        listen = asyncio.ensure_future(self.listen_for_disconnect(receive))
+        try:
+            await asyncio.wait((stream, listen), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (stream, listen):
+                task.cancel()
+            await asyncio.gather(stream, listen, return_exceptions=True)
+        for task in (stream, listen):
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        if self.background is not None:
+            await self.background()
 
 
 def _sim(request: Request) -> QueueSimulator:
@@ -152,7 +184,7 @@ async def stream_events(request: Request) -> Response:
     )
     state.stream_count += 1
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    return EventStreamResponse(stream, media_type="text/event-stream", headers=headers)
 
 
 async def _event_stream(
