@@ -240,7 +240,7 @@ class QueueApp(LifecycleMixin, App[None]):
         if was_failing:
             self.notify("Connected again", severity="information", timeout=3)
         if self.polls == 1:
-            freeze_long_lived()  # the rows are in, not painted yet: see core/gc_policy.py
+            self.call_after_refresh(freeze_long_lived)  # once painted: core/gc_policy.py
 
     def on_poll_errored(self, message: PollErrored) -> None:
         failure = message.failure

@@ -1,4 +1,4 @@
-"""The dashboard freezes its long-lived objects once, right after the first page."""
+"""The dashboard freezes its long-lived objects once, right after the first page is painted."""
 
 from __future__ import annotations
 
