@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from rich.cells import split_graphemes
+from textual.drivers import headless_driver
+from textual.drivers.headless_driver import HeadlessDriver
 
 #: One cell: (grapheme, style). The right half of a wide character is (WIDE_TAIL, style).
 Cell = tuple[str, str]
@@ -92,3 +95,24 @@ class Screen:
 
     def snapshot(self) -> list[list[Cell]]:
         return [list(row) for row in self.cells]
+
+
+class CapturingDriver(HeadlessDriver):
+    """Headless input, but the app draws to it as to a terminal."""
+
+    output: list[str] = []
+
+    @property
+    def is_headless(self) -> bool:
+        return False
+
+    def write(self, data: str) -> None:
+        CapturingDriver.output.append(data)
+
+
+def capture_terminal(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Everything the next `run_test` app writes to its (pretend) terminal."""
+    written: list[str] = []
+    monkeypatch.setattr(CapturingDriver, "output", written)
+    monkeypatch.setattr(headless_driver, "HeadlessDriver", CapturingDriver)
+    return written

@@ -7,16 +7,12 @@ the new frame gives, cell by cell (character and style), while writing fewer byt
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual._compositor import ChopsUpdate
 from textual.app import App, ComposeResult
-from textual.drivers import headless_driver
-from textual.drivers.headless_driver import HeadlessDriver
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -24,7 +20,7 @@ from textual.widget import Widget
 from queue_tui.tui import textual_patches
 from queue_tui.tui.textual_patches import crop_cells, render_segments
 
-from .terminal_model import Screen
+from .terminal_model import Screen, capture_terminal
 
 WIDTH = 80
 CONSOLE = Console(color_system="truecolor", force_terminal=True, width=WIDTH)
@@ -183,25 +179,9 @@ def test_install_skips_a_function_it_does_not_know(
 # -- through a running app ------------------------------------------------------------
 
 
-class CapturingDriver(HeadlessDriver):
-    """Headless input, but the app draws to it as to a terminal."""
-
-    output: list[str] = []
-
-    @property
-    def is_headless(self) -> bool:
-        return False
-
-    def write(self, data: str) -> None:
-        CapturingDriver.output.append(data)
-
-
 @pytest.fixture
-def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    written: list[str] = []
-    monkeypatch.setattr(CapturingDriver, "output", written)
-    monkeypatch.setattr(headless_driver, "HeadlessDriver", CapturingDriver)
-    yield written
+def terminal(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    return capture_terminal(monkeypatch)
 
 
 class TickingLine(Widget):

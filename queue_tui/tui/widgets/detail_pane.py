@@ -2,7 +2,9 @@
 
 All hub text is cleaned and wrapped in `Text`; the result URL becomes a terminal
 hyperlink only when `safe_url` accepts it. Relative times tick coarsely (`3m ago`) so
-the pane repaints rarely on an idle dashboard.
+the pane repaints rarely on an idle dashboard, and when only they move (every second
+during a generation's first minute) `DetailBody` repaints just the cells that changed,
+not the whole pane.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from rich.console import Console, RenderableType
+from rich.cells import _is_single_cell_widths, split_graphemes
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.visual import Visual, visualize
+from textual.widget import Widget
 
 from queue_tui.api.models import Generation
 from queue_tui.core.sanitize import clean, safe_url
@@ -68,17 +74,56 @@ def _durations(gen: Generation, now: float) -> tuple[str, str]:
 DetailNotes = tuple[tuple[str, str], ...]
 
 
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(style="bold", no_wrap=True, width=LABEL_WIDTH)
+    grid.add_column(ratio=1, overflow="fold")
+    return grid
+
+
+def _text_key(text: Text) -> tuple[Any, ...]:
+    return (text.plain, text.style, tuple(text.spans), text.justify, text.overflow, text.no_wrap)
+
+
+class DetailGrid:
+    """A two-column grid (label, value), kept as rows: it renders exactly as one
+    `Table.grid` would (the label column has a fixed width and the value column takes
+    the rest, so no row's width depends on another's), and `DetailBody` can reuse the
+    lines of the rows that did not change."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Text, Text]] = []
+
+    def add_row(self, label: Text, value: Text) -> None:
+        self.rows.append((label, value))
+
+    @staticmethod
+    def row_key(label: Text, value: Text) -> tuple[Any, ...]:
+        """Equal for two rows that render the same."""
+        return (*_text_key(label), *_text_key(value))
+
+    @staticmethod
+    def row_renderable(label: Text, value: Text) -> Table:
+        grid = _grid()
+        grid.add_row(label, value)
+        return grid
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        grid = _grid()
+        for label, value in self.rows:
+            grid.add_row(label, value)
+        yield grid
+
+
 def render_generation(
     gen: Generation,
     now: float,
     styles: dict[str, Style] | None = None,
     notes: DetailNotes = (),
-) -> RenderableType:
+) -> DetailGrid:
     """A two-column grid (label, value) describing `gen`."""
     styles = styles or {}
-    grid = Table.grid(padding=(0, 1), expand=True)
-    grid.add_column(style="bold", no_wrap=True, width=LABEL_WIDTH)
-    grid.add_column(ratio=1, overflow="fold")
+    grid = DetailGrid()
 
     def row(label: str, value: Text | str) -> None:
         grid.add_row(Text(label), value if isinstance(value, Text) else Text(value))
@@ -132,6 +177,154 @@ def detail_signature(gen: Generation | None, now: float) -> tuple[Any, ...]:
     )
 
 
+def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
+    """One (text, style) per cell; the right half of a wide character is ("", style)."""
+    cells: list[tuple[str, Style | None]] = []
+    for text, style, _ in strip:
+        if _is_single_cell_widths(text):
+            cells.extend((char, style) for char in text)
+            continue
+        spans, _width = split_graphemes(text)
+        for start, end, width in spans:
+            if width == 0 and cells:
+                prev, prev_style = cells[-1]
+                cells[-1] = (prev + text[start:end], prev_style)
+                continue
+            cells.append((text[start:end], style))
+            if width == 2:
+                cells.append(("", style))
+    return cells
+
+
+def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
+    """The cells [x0, x1) that differ between two renders of a line, None if none do."""
+    if old == new:
+        return None
+    a, b = _cells(old), _cells(new)
+    n = min(len(a), len(b))
+    x0 = 0
+    while x0 < n and a[x0] == b[x0]:
+        x0 += 1
+    if x0 == len(a) == len(b):
+        return None
+    end_a, end_b = len(a), len(b)
+    while end_a > x0 and end_b > x0 and a[end_a - 1] == b[end_b - 1]:
+        end_a -= 1
+        end_b -= 1
+    x1 = max(end_a, end_b)
+    # Whole wide characters: one starts a cell left of its right half ("").
+    if x0 > 0 and any(x0 < len(c) and c[x0][0] == "" for c in (a, b)):
+        x0 -= 1
+    if any(x1 < len(c) and c[x1][0] == "" for c in (a, b)):
+        x1 += 1
+    return x0, x1
+
+
+class DetailBody(Widget):
+    """The pane's content: a Rich renderable drawn line by line.
+
+    Like a `Static`, but `set_content(..., layout=False)` renders the new content once,
+    compares it line by line with what is on screen, and repaints only the cells that
+    changed: a relative time ticking in the first minute rewrites a few cells, not
+    every line of the pane. Anything else that repaints the whole widget (theme, CSS,
+    selection, resize) renders it again from scratch.
+    """
+
+    DEFAULT_CSS = """
+    DetailBody {
+        height: auto;
+    }
+    """
+
+    def __init__(self, content: RenderableType, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._content = content
+        self._lines: list[Strip] | None = None
+        self._lines_width = -1
+        #: Lines of each DetailGrid row rendered at `_lines_width`, by row key.
+        self._row_lines: dict[tuple[Any, ...], list[Strip]] = {}
+        #: Line regions repainted by the last `set_content` (None: the whole widget).
+        self.last_repaint: list[Region] | None = None
+
+    @property
+    def content(self) -> RenderableType:
+        return self._content
+
+    def render(self) -> RenderableType:
+        return self._content
+
+    def _to_strips(self, renderable: RenderableType, width: int) -> list[Strip]:
+        visual = visualize(self, renderable, markup=False)
+        return Visual.to_strips(self, visual, width, None, self.visual_style)
+
+    def _render_strips(self, width: int, *, by_row: bool = False) -> list[Strip]:
+        """The content's lines at `width`. `by_row` (a DetailGrid): row by row, reusing
+        the lines of rows rendered so before at this width (about twice the cost of one
+        render the first time, a fraction of it when most rows are unchanged)."""
+        content = self._content
+        if not by_row or not isinstance(content, DetailGrid):
+            self._row_lines = {}
+            return self._to_strips(content, width)
+        cached = self._row_lines if width == self._lines_width else {}
+        rows: dict[tuple[Any, ...], list[Strip]] = {}
+        strips: list[Strip] = []
+        for label, value in content.rows:
+            key = DetailGrid.row_key(label, value)
+            lines = rows.get(key) or cached.get(key)
+            if lines is None:
+                lines = self._to_strips(DetailGrid.row_renderable(label, value), width)
+            rows[key] = lines
+            strips.extend(lines)
+        self._row_lines = rows
+        return strips
+
+    def _current_lines(self) -> list[Strip]:
+        width = self.size.width
+        if self._lines is None or self._lines_width != width:
+            self._lines = self._render_strips(width)
+            self._lines_width = width
+        return self._lines
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._current_lines()
+        if 0 <= y < len(lines):
+            return lines[y]
+        return Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def refresh(self, *regions: Region, **kwargs: Any) -> DetailBody:  # type: ignore[override]
+        if not regions and kwargs.get("repaint", True):
+            # A whole-widget repaint (new content, styles, theme, selection): render anew.
+            self._lines = None
+            self._row_lines = {}
+        super().refresh(*regions, **kwargs)
+        return self
+
+    def set_content(self, content: RenderableType, *, layout: bool = True) -> None:
+        """Show `content`. With `layout=False` (the caller knows the height is the same)
+        only the cells that differ from what is shown are repainted."""
+        old = self._lines
+        width = self.size.width
+        self._content = content
+        if layout or old is None or self._lines_width != width or not self.is_mounted:
+            self.last_repaint = None
+            self.refresh(layout=layout)
+            return
+        new = self._render_strips(width, by_row=True)
+        if len(new) != len(old):
+            self.last_repaint = None
+            self.refresh(layout=True)
+            return
+        self._lines = new
+        regions: list[Region] = []
+        for y, (before, after) in enumerate(zip(old, new, strict=True)):
+            span = changed_span(before, after)
+            if span is not None:
+                regions.append(Region(span[0], y, span[1] - span[0], 1))
+        self.last_repaint = regions
+        if regions:
+            super().refresh(*regions)
+
+
 class DetailPane(VerticalScroll):
     """The selected generation's fields; scrolls when the error or prompt is long."""
 
@@ -139,7 +332,7 @@ class DetailPane(VerticalScroll):
     DetailPane {
         scrollbar-size-vertical: 1;
     }
-    DetailPane > Static {
+    DetailPane > DetailBody {
         width: 100%;
     }
     """
@@ -156,7 +349,7 @@ class DetailPane(VerticalScroll):
         self.generation: Generation | None = None
         self._signature: tuple[Any, ...] | None = None
         self.empty_message = "No generation selected"
-        self._body = Static(Text(self.empty_message, style="dim"), id="detail-body")
+        self._body = DetailBody(Text(self.empty_message, style="dim"), id="detail-body")
         self.border_title = "Details"
         #: Supplies the app's notes for a generation (lifecycle, ETA, watched).
         self.notes_for: Callable[[Generation], DetailNotes] | None = None
@@ -188,14 +381,16 @@ class DetailPane(VerticalScroll):
         self.generation = gen
         self.notes = notes
         if gen is None:
-            self._body.update(Text(self.empty_message, style="dim"))
+            self._body.set_content(Text(self.empty_message, style="dim"))
         else:
             try:
                 variables = self.app.get_css_variables()
                 styles = theme_status_styles(variables, dark=self.app.current_theme.dark)
             except Exception:
                 styles = {}
-            self._body.update(render_generation(gen, now, styles, notes), layout=not times_only)
+            self._body.set_content(
+                render_generation(gen, now, styles, notes), layout=not times_only
+            )
         return True
 
     def plain_text(self, width: int = 200) -> str:
