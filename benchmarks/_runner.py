@@ -6,13 +6,17 @@ python benchmarks/_runner.py bare [--tick]
 python benchmarks/_runner.py hub --rows N
     The demo hub on loopback serving N active rows that never change (the
     simulator's clock is stopped). Prints its URL on the first line of stdout.
-python benchmarks/_runner.py dashboard --rows N [--sort COLUMN] [--report FILE]
+python benchmarks/_runner.py dashboard --rows N [--sort COLUMN] [--report FILE] [--stock-textual]
     The real dashboard (QueueApp) on an in-process demo hub holding N rows, with
     the app's clock and the hub's clock stopped and no timed polls, so it writes
     nothing unless told to. Signals:
       SIGUSR1  one visible queued row starts processing; the app polls at once
       SIGUSR2  repaint the whole screen
     Each signal appends a JSON line to FILE when it has been handled.
+python benchmarks/_runner.py cli [--stock-textual] -- ARGS
+    The real CLI (`queue-tui ARGS`).
+--stock-textual runs either without the app's Textual patches (a baseline; see
+`stock_textual`).
 """
 
 from __future__ import annotations
@@ -29,30 +33,13 @@ from pathlib import Path
 from typing import Any
 
 
-def install_crop_fix() -> None:
-    """What-if: partial line updates cropped to the changed columns (see the docstring)."""
-    from rich.segment import Segment
-    from textual._compositor import ChopsUpdate
-    from textual.strip import Strip
+def stock_textual() -> None:
+    """Baseline: run the app without `queue_tui.tui.textual_patches` (Textual's own
+    `ChopsUpdate.render_segments`, which writes a partial line update from the widget's
+    left edge instead of the changed column). The app as shipped installs the fix."""
+    from queue_tui.tui import textual_patches
 
-    def render_segments(self: ChopsUpdate, console: Any) -> str:
-        sequences: list[str] = []
-        append = sequences.append
-        last_y = self.spans[-1][0]
-        for y, x1, x2 in self.spans:
-            line = self.chops[y]
-            for end, (x, strip) in zip(self.chop_ends[y], line.items(), strict=False):
-                if strip is None or x > x2 or end <= x1:
-                    continue
-                start = max(x, x1)
-                part: Strip = strip.crop(start - x, min(end, x2) - x)
-                append(Segment(f"\x1b[{y + 1};{start + 1}H").text)
-                append(part.render(console))
-            if y != last_y:
-                append("\n")
-        return "".join(sequences)
-
-    ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]
+    textual_patches.install_crop_fix = lambda: False  # type: ignore[assignment]
 
 
 def run_bare(tick: bool) -> None:
@@ -312,15 +299,15 @@ def main(argv: list[str] | None = None) -> None:
     dash.add_argument("--rows", type=int, default=500)
     dash.add_argument("--sort")
     dash.add_argument("--report")
-    dash.add_argument("--crop-fix", action="store_true")
+    dash.add_argument("--stock-textual", action="store_true")
     phases = sub.add_parser("phases")
     phases.add_argument("--report", required=True)
     cli = sub.add_parser("cli")
-    cli.add_argument("--crop-fix", action="store_true")
+    cli.add_argument("--stock-textual", action="store_true")
     cli.add_argument("args", nargs="*")
     args = parser.parse_args(argv)
-    if getattr(args, "crop_fix", False):
-        install_crop_fix()
+    if getattr(args, "stock_textual", False):
+        stock_textual()
     if args.mode == "bare":
         run_bare(args.tick)
     elif args.mode == "hub":

@@ -12,8 +12,9 @@ clock in one Static every second (the floor of any live Textual app), and, for
 information, `python -m queue_tui --demo` (hub simulated in-process, its data moving).
 Targets (dashboard on the unchanging hub): under 1% of one core; under 500 bytes/s at 80x24.
 
-The "what-if" line runs the same CLI with `_runner.py cli --crop-fix` (Textual's partial
-line updates cropped to the changed columns; see `_runner.py`): not the app as shipped.
+The app as shipped crops Textual's partial line updates to the changed columns
+(`queue_tui/tui/textual_patches.py`); the "stock Textual" line runs the same CLI without
+that patch (`_runner.py cli --stock-textual`), for comparison.
 """
 
 from __future__ import annotations
@@ -114,8 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             subjects.append(
                 Subject(
-                    "what-if: dashboard 80x24, Textual line updates cropped",
-                    PtyProcess(runner_argv("cli", "--crop-fix", "--", "--host", url), env=env),
+                    "dashboard 80x24 on stock Textual (no crop fix)",
+                    PtyProcess(runner_argv("cli", "--stock-textual", "--", "--host", url), env=env),
                     ROW_NEEDLES,
                 )
             )
