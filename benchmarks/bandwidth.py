@@ -7,8 +7,8 @@ The real dashboard (QueueApp) runs in a real pty on an in-process demo hub of 50
 whose data and clock are frozen, so it writes nothing by itself (`_runner.py dashboard`).
 SIGUSR1 makes one visible queued row start processing on the hub and polls once; SIGUSR2
 repaints the whole screen (`Screen.refresh()`): the baseline, measured the same way.
-Both at 80x24 and 160x50, with the default sort (status: the row moves up into the
-processing group) and sorted by age (the row stays on its line).
+Both at 80x24 and 160x50, with the default sort (age, oldest first: queue order, so the
+row stays on its line) and sorted by status (the row moves up into the processing group).
 Target: a one-row poll writes <= 10% of a full repaint's bytes.
 
 The app as shipped crops Textual's partial line updates to the changed columns
@@ -106,8 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     verdicts: list[tuple[str, float]] = []
     for cols, rows in sizes:
-        for sort in (None, "age"):
-            label = f"{cols}x{rows}, sorted by {sort or 'status (default)'}"
+        for sort in (None, "status"):
+            label = f"{cols}x{rows}, sorted by {sort or 'age (default)'}"
             report.section(label)
             r = measure(cols, rows, sort, repeats)
             full = median(r["full"])  # type: ignore[arg-type]
