@@ -262,7 +262,8 @@ def compute_stats(
     accs: dict[str, _Acc] = {}
     lo, hi = now - window, now + _SKEW
     recent_lo = now - throughput_window
-    recent_failures: list[Generation] = []
+    #: Finished rows of the window, for the failure groups.
+    recent: list[Generation] = []
     for g in active:
         acc = accs.get(g.model_name)
         if acc is None:
@@ -285,15 +286,14 @@ def compute_stats(
             acc.waits.append(max(0.0, started - g.enqueued_at))
         completed = g.completed_at
         if completed is None:
-            recent_failures.append(g)  # a failure without a time counts as recent
+            recent.append(g)  # finished without a time: counts as recent
             continue
         if not completed <= hi:
             continue
-        if lo <= completed:
-            recent_failures.append(g)
         status = g.status
         ran = status in _RAN
         if lo <= completed:
+            recent.append(g)
             if ran:
                 if started is not None:
                     acc.runs.append(max(0.0, completed - started))
@@ -312,7 +312,7 @@ def compute_stats(
         now=now,
         overall=overall,
         by_model=by_model,
-        failure_groups=group_failures(recent_failures),
+        failure_groups=group_failures(recent),
         depth_history=depth,
         etas=etas,
     )
@@ -320,12 +320,6 @@ def compute_stats(
 
 #: A completion up to this far in the future (seconds) is clock skew, not the future.
 _SKEW = 60.0
-
-
-def _within(ts: float | None, now: float, window: float, *, missing: bool = False) -> bool:
-    if ts is None:
-        return missing
-    return now - window <= ts <= now + _SKEW
 
 
 @dataclass(slots=True)
