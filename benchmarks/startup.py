@@ -17,6 +17,7 @@ with a bytecode cache in the temporary home (`PYTHONPYCACHEPREFIX`), for informa
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import tempfile
@@ -48,9 +49,14 @@ def time_to_paint(argv: Sequence[str], needles: Sequence[bytes], env: dict[str, 
 
 
 def phases(env: dict[str, str], runs: int) -> tuple[float, dict[str, float]]:
-    """Median time of each start-up phase (`_runner.py phases`) and of the whole start."""
+    """Start-up phases (`_runner.py phases`): the median of each phase's length and of the
+    whole start. Each run's phases are the gaps between its consecutive time stamps (in
+    the order they were reached), plus the python start-up before the script's first
+    line (the pty's total minus the last stamp); the medians are taken per phase, so they
+    need not add up to the median total exactly."""
     totals: list[float] = []
-    stamps: dict[str, list[float]] = {}
+    lengths: dict[str, list[float]] = {}
+    python_start = "python start-up, up to the script's first line"
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "phases.json"
         for _ in range(runs):
@@ -58,10 +64,13 @@ def phases(env: dict[str, str], runs: int) -> tuple[float, dict[str, float]]:
             with PtyProcess(runner_argv("phases", "--report", str(report)), env=env) as proc:
                 proc.wait_for(ROW_NEEDLES, timeout=60)
                 proc.proc.wait(timeout=30)
-                totals.append(proc.wait_for(ROW_NEEDLES) - proc.started)
-            for name, ms_ in json.loads(report.read_text()).items():
-                stamps.setdefault(name, []).append(ms_ / 1000)
-    return median(totals), {name: median(values) for name, values in stamps.items()}
+                total = proc.wait_for(ROW_NEEDLES) - proc.started
+            totals.append(total)
+            stamps = sorted(json.loads(report.read_text()).items(), key=lambda item: item[1])
+            lengths.setdefault(python_start, []).append(total - stamps[-1][1] / 1000)
+            for (_, before), (name, at) in itertools.pairwise(stamps):
+                lengths.setdefault(name, []).append((at - before) / 1000)
+    return median(totals), {name: median(values) for name, values in lengths.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if no_bytecode:
                 dashboard_cached.append(time_to_paint(dashboard_argv, ROW_NEEDLES, cached_env))
                 bare_cached.append(time_to_paint(runner_argv("bare"), BARE_NEEDLES, cached_env))
-        total, stamps = phases(env, max(1, runs // 2))
+        total, lengths = phases(env, runs)
     report.note(f"{runs} alternating runs each, after one warm-up run each")
     if no_bytecode:
         report.note(
@@ -118,13 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "dashboard / bare app, bytecode cached", median(dashboard_cached), median(bare_cached)
         )
     report.section("where the dashboard's start-up goes (time-stamped runs, medians)")
-    last = max(stamps.values())
-    report.figure("  python start-up, up to the script's first line", ms(total - last))
-    previous = stamps["script"]
-    for name, at in stamps.items():
-        if name != "script":
-            report.figure(f"  {name}", f"+{ms(at - previous)}")
-            previous = at
+    for name, length in lengths.items():
+        report.figure(f"  {name}", f"+{ms(length)}")
     report.figure("total to first rows painted, as seen in the pty (these runs)", ms(total))
     report.done()
     return 0
