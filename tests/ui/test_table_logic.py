@@ -186,6 +186,29 @@ class TestKeyedDiff:
             assert table.cell_text("gen-00002", "age") == "11m"
             await pilot.pause()
 
+    async def test_a_tick_of_every_visible_row_repaints_cells_not_the_table(
+        self, monkeypatch: pytest.MonkeyPatch
+    ):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)) as pilot:
+            table = app.query_one(GenerationsTable)
+            table.apply_rows([gen(i, enqueued_at=NOW - 10) for i in range(60)], NOW)
+            await pilot.pause()
+            calls: list[tuple[object, ...]] = []
+            original = table.refresh
+
+            def spy(*regions: object, **kwargs: object) -> object:
+                calls.append(regions)
+                return original(*regions, **kwargs)
+
+            monkeypatch.setattr(table, "refresh", spy)
+            visible = table._viewport_rows()
+            assert table.tick(NOW + 1) == 2 * visible, "age and wait of the rows on screen"
+            assert len(calls) == 1 and len(calls[0]) == 2 * visible
+            widths = {region.width for region in calls[0]}  # type: ignore[attr-defined]
+            assert max(widths) < 10, "a region per cell, never a whole line"
+
     async def test_sort_by_every_column_both_ways(self):
         clock = FakeClock(NOW)
         app = TableApp(clock)
