@@ -1094,8 +1094,9 @@ _BOLD = Style(bold=True)
 _DIM = Style(dim=True)
 _PLAIN = Style()
 _STATUS, _ID = _IDX["status"], _IDX["id"]
-#: Rendered lines kept (a few screens' worth: scrolling back and forth reuses them).
-LINE_CACHE_SIZE = 1024
+#: Rendered lines kept (a few screens: scrolling back and forth reuses them; each Strip
+#: holds ~10 GC-tracked objects, so not more).
+LINE_CACHE_SIZE = 256
 #: Queue order: the oldest first, as the hub works through it. A row keeps its line
 #: when it starts or finishes, and new rows arrive at the bottom.
 DEFAULT_SORT = "age"

@@ -21,12 +21,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from textual.content import Content
-from textual.widgets import Static
 
 from queue_tui.api.errors import AuthError, QueueError, RateLimitedError
 from queue_tui.core.sanitize import clean
 from queue_tui.core.timefmt import fmt_coarse
 from queue_tui.tui.presentation import STATUS_LABELS, STATUS_RANK, UNKNOWN_GLYPH
+from queue_tui.tui.widgets.detail_pane import DetailBody
 
 #: "updated Ns ago" becomes a warning after this many missed intervals.
 STALE_INTERVALS = 3
@@ -227,7 +227,11 @@ def render_status(state: StatusState, width: int) -> Content:
     return Content.assemble(render_fault_line(state, width), "\n", line)
 
 
-class StatusBar(Static):
+class StatusBar(DetailBody):
+    """One line (two while failing). A new state of the same height repaints only the
+    cells that changed (`DetailBody.set_content`): a poll that moves the counts sends
+    "▶15 ◷485", not the whole bar."""
+
     DEFAULT_CSS = """
     StatusBar {
         height: auto;
@@ -244,7 +248,7 @@ class StatusBar(Static):
         super().__init__("", id=id)
         self.state = StatusState()
         self._last: Content | None = None
-        self._lines = 1
+        self._height = 1
 
     def set_state(self, state: StatusState) -> bool:
         """Show `state`; returns whether the text changed."""
@@ -254,9 +258,10 @@ class StatusBar(Static):
             return False
         self._last = content
         lines = 2 if state.error is not None else 1
-        # Same height: no layout pass (that would repaint other widgets too).
-        self.update(content, layout=lines != self._lines)
-        self._lines = lines
+        # Same height: no layout pass (that would repaint other widgets too), and only
+        # the cells that changed are repainted.
+        self.set_content(content, layout=lines != self._height)
+        self._height = lines
         return True
 
     def on_resize(self) -> None:
