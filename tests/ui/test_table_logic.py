@@ -15,7 +15,7 @@ from queue_tui.core.timefmt import fmt_coarse
 from queue_tui.demo.clock import FakeClock
 from queue_tui.tui.app import describe_filters
 from queue_tui.tui.presentation import STATUS_LABELS, status_label
-from queue_tui.tui.widgets.generations_table import GenerationsTable
+from queue_tui.tui.widgets.generations_table import DONE, GenerationsTable, RowMark
 from queue_tui.tui.widgets.status_bar import StatusState, render_status
 
 NOW = 1_764_000_000.0
@@ -208,6 +208,24 @@ class TestKeyedDiff:
             assert len(calls) == 1 and len(calls[0]) == 2 * visible
             widths = {region.width for region in calls[0]}  # type: ignore[attr-defined]
             assert max(widths) < 10, "a region per cell, never a whole line"
+
+    async def test_a_new_mark_on_the_same_row_rewrites_only_its_cells(self):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)):
+            table = app.query_one(GenerationsTable)
+            row = gen(3)
+            table.apply_rows([row], NOW, {"gen-00003": RowMark(eta="~4m")})
+            stats = table.apply_rows([gen(3)], NOW, {"gen-00003": RowMark(eta="~5m")})
+            assert stats.changed_cells == 1
+            assert table.cell_text("gen-00003", "eta") == "~5m"
+            stats = table.apply_rows([gen(3)], NOW, {"gen-00003": RowMark("", True, "~5m")})
+            assert stats.changed_cells == 1
+            assert table.cell_text("gen-00003", "status").startswith("★")
+            # Finished and lingering: every cell restyles (dimmed), texts kept.
+            stats = table.apply_rows([gen(3)], NOW, {"gen-00003": RowMark(DONE, True, "")})
+            assert stats.changed_cells == len(table._texts["gen-00003"])
+            assert table.cell_text("gen-00003", "model") == row.model_name
 
     async def test_sort_by_every_column_both_ways(self):
         clock = FakeClock(NOW)

@@ -171,12 +171,6 @@ def row_texts(g: Generation, now: float, mark: RowMark = DEFAULT_MARK) -> list[s
     ]
 
 
-def _same_row(a: Generation, b: Generation) -> bool:
-    """`a == b` for two Generations without pydantic's `__eq__` (which also compares the
-    class, private attributes and field sets): the fields, then the extras."""
-    return a.__dict__ == b.__dict__ and a.__pydantic_extra__ == b.__pydantic_extra__
-
-
 #: Columns whose key sorts the shown direction the other way round: "AGE ▼" (oldest
 #: first) is the key in ascending order.
 ASCENDING_KEY = frozenset({"age"})
@@ -458,15 +452,13 @@ class GenerationsTable(ScrollView, can_focus=True):
         marks = marks if marks is not None else {}
         old_marks = self._marks
         stats = ApplyStats()
-        incoming: dict[str, Generation] = {}
-        for gen in rows:
-            incoming[gen.generation_id] = gen
+        incoming = {gen.generation_id: gen for gen in rows}
 
         place = self._capture_place()
         old_order, old_top = self._order, int(self.scroll_y)
         gens, texts, versions = self._gens, self._texts, self._versions
 
-        removed = [gid for gid in gens if gid not in incoming]
+        removed = list(gens.keys() - incoming.keys()) if len(gens) else []
         if removed:
             self._remove_batch(removed)
             stats.removed = len(removed)
@@ -477,9 +469,10 @@ class GenerationsTable(ScrollView, can_focus=True):
         sort_key = sort_key_for(self.sort_column, now, self.sort_reverse)
         keys = self._keys
         keys_moved = False
+        gens_get, marks_get, old_marks_get = gens.get, marks.get, old_marks.get
         for gid, gen in incoming.items():
-            old = gens.get(gid)
-            mark = marks.get(gid, DEFAULT_MARK)
+            old = gens_get(gid)
+            mark = marks_get(gid, DEFAULT_MARK)
             if old is None:
                 cells = row_texts(gen, now, mark)
                 gens[gid] = gen
@@ -492,14 +485,19 @@ class GenerationsTable(ScrollView, can_focus=True):
                 added.append(gid)
                 self._note_widths(cells)
                 continue
-            old_mark = old_marks.get(gid, DEFAULT_MARK)
-            if (old is gen or _same_row(old, gen)) and old_mark == mark:
+            old_mark = old_marks_get(gid, DEFAULT_MARK)
+            # `old == gen` without pydantic's `__eq__` (which also compares the class,
+            # private attributes and field sets): the fields, then the extras.
+            same_gen = old is gen or (
+                old.__dict__ == gen.__dict__ and old.__pydantic_extra__ == gen.__pydantic_extra__
+            )
+            if same_gen and (old_mark is mark or old_mark == mark):
                 # Keep the newest object: the tracker and the app hold this page's rows,
                 # so keeping the first one seen would keep two copies of every row alive.
                 gens[gid] = gen
                 continue
             gens[gid] = gen
-            if static_sort:
+            if static_sort and not same_gen:
                 key = sort_key(gen)
                 if keys.get(gid) != key:
                     keys[gid] = key
@@ -509,8 +507,14 @@ class GenerationsTable(ScrollView, can_focus=True):
             else:
                 old_marks[gid] = mark
             restyle_all = (mark.state == DONE) != (old_mark.state == DONE)
-            cells = row_texts(gen, now, mark)
             previous = texts[gid]
+            if same_gen:
+                # Only the mark changed (an ETA, pending, finished, watched).
+                cells = previous.copy()
+                cells[_STATUS] = status_text(gen, mark)
+                cells[_ETA] = mark.eta
+            else:
+                cells = row_texts(gen, now, mark)
             row_changed = False
             for i, text in enumerate(cells):
                 # The status cell also restyles on a status change with the same label.
