@@ -189,14 +189,32 @@ class LifecycleWatcher:
         self, snapshot: Snapshot | FetchResult, now: float | None = None
     ) -> list[LifecycleEvent]:
         """Observe one poll, then resolve what vanished. Never raises for hub faults."""
+        events = self.observe_snapshot(snapshot, now)
+        more, _ = await self.follow_up(self._filters)
+        return events + more
+
+    def observe_snapshot(
+        self, snapshot: Snapshot | FetchResult, now: float | None = None
+    ) -> list[LifecycleEvent]:
+        """The first half of `handle_snapshot`, no requests: what the page itself says
+        (a dashboard shows the page right after this, before `follow_up`)."""
         result = snapshot.result if isinstance(snapshot, Snapshot) else snapshot
         now = self.clock() if now is None else now
         self._filters = result.filters
-        events = self.tracker.observe(result.page.generations, now, filters=result.filters)
-        if self.backfill_enabled and result.filters.server_key() not in self._backfilled:
-            await self.backfill(result.filters)
-        events.extend(await self.resolve())
-        return events
+        return self.tracker.observe(result.page.generations, now, filters=result.filters)
+
+    async def follow_up(self, filters: QueueFilters | None) -> tuple[list[LifecycleEvent], int]:
+        """The second half: the history backfill (first page of a view) and one round
+        of resolving what vanished. Returns the events and how many finished rows the
+        backfill added."""
+        added = 0
+        if (
+            filters is not None
+            and self.backfill_enabled
+            and filters.server_key() not in self._backfilled
+        ):
+            added = await self.backfill(filters)
+        return await self.resolve(), added
 
     async def backfill(self, filters: QueueFilters) -> int:
         """Seed history from the hub's terminal lists under `filters`; quiet on faults."""

@@ -209,10 +209,11 @@ class QueueApp(LifecycleMixin, App[None]):
 
     async def _post_outcome(self, outcome: PollOutcome) -> None:
         if isinstance(outcome, Snapshot):
-            # The tracker sees every page first (and resolves what vanished), here in
-            # the worker: the UI then renders from the tracker.
-            await self.observe_snapshot(outcome)
+            # The tracker sees every page first, here in the worker: the UI then
+            # renders from the tracker, while the worker goes on to resolve what vanished.
+            self.observe_snapshot(outcome)
             self.post_message(PollSucceeded(outcome, observed=True))
+            await self.follow_up_snapshot(outcome)
         else:
             self.post_message(PollErrored(outcome))
 

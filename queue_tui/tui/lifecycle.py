@@ -156,11 +156,21 @@ class LifecycleMixin(_Base):
 
     # -- feeding the tracker (poll worker and event stream worker) -----------------------
 
-    async def observe_snapshot(self, snapshot: Snapshot) -> None:
-        """In the poll worker: observe the page and resolve what vanished."""
+    def observe_snapshot(self, snapshot: Snapshot) -> None:
+        """In the poll worker: observe the page (no requests); the page is shown next,
+        then `follow_up_snapshot` resolves what vanished."""
         quiet = self._note_filters(snapshot)
-        events = await self.watcher.handle_snapshot(snapshot, self.clock())
+        events = self.watcher.observe_snapshot(snapshot, self.clock())
         self._queue_events(events, quiet)
+
+    async def follow_up_snapshot(self, snapshot: Snapshot) -> None:
+        """In the poll worker, after the page was posted: the history backfill (first
+        page of a view) and resolving vanished rows over HTTP, so a slow hub never holds
+        the page back; what they learn is shown by `LifecycleNews`."""
+        events, added = await self.watcher.follow_up(snapshot.result.filters)
+        if events or added:
+            self._queue_events(events)
+            self.post_message(LifecycleNews(history=added > 0))
 
     def observe_now(self, snapshot: Snapshot) -> None:
         """A page that did not come through the poll worker (posted by a test or a
@@ -197,7 +207,10 @@ class LifecycleMixin(_Base):
         self._update_status()
 
     def on_lifecycle_news(self, message: LifecycleNews) -> None:
-        if self._unannounced:
+        if message.history:
+            # Finished rows from the hub's lists: percentiles, throughput, ETAs.
+            self.refresh_stats(self.clock())
+        if self._unannounced or message.history:
             self.render_rows()
             self.announce()
 

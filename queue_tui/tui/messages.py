@@ -50,8 +50,15 @@ class FiltersChanged(Message):
 
 @dataclass
 class LifecycleNews(Message):
-    """The tracker has events the UI has not shown yet (event stream, a cancel)."""
+    """The tracker has events the UI has not shown yet (event stream, a cancel, rows
+    resolved after a poll); `history`: the backfill added finished rows (stats change)."""
+
+    history: bool = False
 
     def can_replace(self, message: Message) -> bool:
         # The events wait in the app's list: one message is enough to show them all.
-        return isinstance(message, LifecycleNews)
+        # (Textual drops this message for the next one: that one carries the flag on.)
+        if isinstance(message, LifecycleNews):
+            message.history = message.history or self.history
+            return True
+        return False
