@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds before the poll loop restarts after an unexpected (non-hub) exception.
 CRASH_RETRY = 5.0
+#: The longest the poll worker waits for a page to be painted before its follow-up.
+PAGE_SHOWN_WAIT = 1.0
 
 
 class QueueApp(LifecycleMixin, App[None]):
@@ -135,6 +137,8 @@ class QueueApp(LifecycleMixin, App[None]):
         self.polls = 0
         self.failures = 0
         self._failure_toasted = False
+        #: Set once the screen has painted the last page posted (see `_post_outcome`).
+        self._page_shown = asyncio.Event()
         self._detail_screen: DetailScreen | None = None
         self._main_screen: Screen | None = None
         self.table = GenerationsTable(clock=clock, id="table")
@@ -212,13 +216,19 @@ class QueueApp(LifecycleMixin, App[None]):
             # The tracker sees every page first, here in the worker: the UI then
             # renders from the tracker, while the worker goes on to resolve what vanished.
             self.observe_snapshot(outcome)
+            self._page_shown.clear()
             self.post_message(PollSucceeded(outcome, observed=True))
+            # The follow-up requests (and parsing their answers) wait until the page is
+            # on screen, so they never slow down showing it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._page_shown.wait(), PAGE_SHOWN_WAIT)
             await self.follow_up_snapshot(outcome)
         else:
             self.post_message(PollErrored(outcome))
 
     def on_poll_succeeded(self, message: PollSucceeded) -> None:
         snapshot = message.snapshot
+        self.call_after_refresh(self._page_shown.set)
         if not message.observed:
             self.observe_now(snapshot)
         if snapshot.result.filters.server_key() != self.filters.server_key():
