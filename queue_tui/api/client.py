@@ -37,6 +37,7 @@ from queue_tui.api.models import (
     Generation,
     PageShapeError,
     QueuePage,
+    keep_unchanged,
     parse_generation,
     parse_queue_page,
 )
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 QUEUE_PATH = "/api/ai/queue"
 #: Bodies above this size are parsed in a thread so the UI loop only applies the diff.
 THREAD_PARSE_BYTES = 256 * 1024
+#: Queries whose last page is kept (the view, and the status lists resolution asks for).
+LAST_PAGES = 4
 
 
 class CancelOutcome(enum.Enum):
@@ -117,11 +120,13 @@ class QueueClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
-        #: The last page parsed: (query, body digest, page). A poll whose body is
-        #: byte-identical for the same query returns that page again (see `fetch`).
-        self._last_page: tuple[tuple[tuple[str, str], ...], bytes, QueuePage] | None = None
-        #: Pages parsed from a body (not reused from the last one), for tests.
+        #: The last page parsed per query: query -> (body digest, page), the few most
+        #: recent queries (the dashboard's view, the status lists it asks for).
+        self._last_pages: dict[tuple[tuple[str, str], ...], tuple[bytes, QueuePage]] = {}
+        #: Pages parsed from a body (not reused from the last one), and rows of those
+        #: that are the previous page's objects: for tests.
         self.pages_parsed = 0
+        self.rows_kept = 0
         headers = {"User-Agent": f"queue-tui/{__version__}", "Accept": "application/json"}
         add_secret(settings.token)
         if settings.token and not settings.token_is_insecure:
@@ -269,9 +274,11 @@ class QueueClient:
         """One poll of `GET /api/ai/queue` with only the filters that are set.
 
         When the body is byte-identical to the last one parsed for the same query (an
-        idle queue, polled every 2 s), the previous `QueuePage` is returned as it is:
-        its `Generation` objects are immutable, and handing the same objects back lets
-        the keyed diffs downstream (tracker, table) take their identity fast paths.
+        idle queue, polled every 2 s), the previous `QueuePage` is returned as it is;
+        otherwise each row equal to the last page's is that page's object
+        (`keep_unchanged`). `Generation` objects are immutable, and handing the same
+        objects back lets the keyed diffs downstream (tracker, table) take their
+        identity fast paths. Big bodies are parsed, and compared, in a thread.
         The `FetchResult` (latency, time, filters) is new every time."""
         filters = filters or QueueFilters()
         started = time.perf_counter()
@@ -296,12 +303,18 @@ class QueueClient:
         """The last page again if `body` is the same bytes for the same query, else a
         page parsed from it (which becomes the last page)."""
         digest = hashlib.blake2b(body, digest_size=20).digest()
-        last = self._last_page
-        if last is not None and last[0] == query and last[1] == digest:
-            return last[2]
+        pages = self._last_pages
+        last = pages.get(query)
+        if last is not None and last[0] == digest:
+            return last[1]
         page = self._parse_page(body)
         self.pages_parsed += 1
-        self._last_page = (query, digest, page)
+        if last is not None:
+            self.rows_kept += keep_unchanged(page, last[1])
+        pages.pop(query, None)
+        pages[query] = (digest, page)
+        while len(pages) > LAST_PAGES:
+            del pages[next(iter(pages))]
         return page
 
     async def get(self, generation_id: str) -> Generation | None:

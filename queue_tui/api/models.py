@@ -287,6 +287,28 @@ class QueuePage(BaseModel):
         return {"count": self.count, "generations": [g.to_api() for g in self.generations]}
 
 
+def keep_unchanged(page: QueuePage, previous: QueuePage) -> int:
+    """Put `previous`'s object in `page` for every row equal to it (fields and extras);
+    returns how many. Rows are immutable, so downstream keyed diffs (tracker, table) see
+    an unchanged row as the same object (an identity check, not a comparison of every
+    field), and the fresh copies die young instead of outliving the poll."""
+    if not previous.generations:
+        return 0
+    before = {gen.generation_id: gen for gen in previous.generations}
+    rows = page.generations
+    kept = 0
+    for i, gen in enumerate(rows):
+        old = before.get(gen.generation_id)
+        if (
+            old is not None
+            and old.__dict__ == gen.__dict__
+            and old.__pydantic_extra__ == gen.__pydantic_extra__
+        ):
+            rows[i] = old
+            kept += 1
+    return kept
+
+
 class PageShapeError(ValueError):
     """The body is JSON but not a queue page at all."""
 

@@ -114,3 +114,31 @@ async def test_big_bodies_parsed_in_a_thread_are_reused_too(respx_mock: respx.Ro
     assert second.page is first.page
     assert len(third.page.generations) == len(rows) - 1
     assert c.pages_parsed == 2
+
+
+@respx.mock(base_url=HOST)
+async def test_rows_equal_to_the_last_pages_are_its_objects(respx_mock: respx.Router) -> None:
+    a = body(row("a"), row("b"), row("c", seed=1))
+    b = body(row("a"), row("b", status="processing", started_at=NOW + 5), row("c", seed=2))
+    respx_mock.get(QUEUE_PATH).side_effect = responses(a, b)
+    async with client() as c:
+        first = (await c.fetch()).page.generations
+        second = (await c.fetch()).page.generations
+    assert second[0] is first[0], "unchanged: the same object"
+    assert second[1] is not first[1] and second[1].status == "processing"
+    assert second[2] is not first[2] and second[2].params == {"seed": 2}, "extras count"
+    assert c.rows_kept == 1
+
+
+@respx.mock(base_url=HOST)
+async def test_each_query_keeps_its_own_last_page(respx_mock: respx.Router) -> None:
+    view = body(row("a"), row("b"))
+    finished = body(row("z", status="succeeded", completed_at=NOW + 9))
+    respx_mock.get(QUEUE_PATH).side_effect = responses(view, finished, view)
+    async with client() as c:
+        first = await c.fetch()
+        await c.fetch(QueueFilters(status="succeeded"))
+        again = await c.fetch()
+    # A status list asked for in between does not make the view's page be parsed again.
+    assert again.page is first.page
+    assert c.pages_parsed == 2
