@@ -34,6 +34,7 @@ from queue_tui.api.errors import (
     UnreachableError,
 )
 from queue_tui.api.models import (
+    TERMINAL_STATUSES,
     Generation,
     PageShapeError,
     QueuePage,
@@ -51,8 +52,8 @@ log = logging.getLogger(__name__)
 QUEUE_PATH = "/api/ai/queue"
 #: Bodies above this size are parsed in a thread so the UI loop only applies the diff.
 THREAD_PARSE_BYTES = 256 * 1024
-#: Queries whose last page is kept (the view, and the status lists resolution asks for).
-LAST_PAGES = 4
+#: Queries whose last page is kept (views polled: the current one, the ones just left).
+LAST_PAGES = 3
 
 
 class CancelOutcome(enum.Enum):
@@ -286,10 +287,13 @@ class QueueClient:
         status, headers, body = await self._request("GET", QUEUE_PATH, params=params)
         self._raise_for_status(status, headers, body)
         query = tuple(sorted(params.items()))
+        # Lists of finished rows (asked for to resolve rows and to seed history) are
+        # parsed once and not kept: only the pages of views that are polled are.
+        remember = filters.status not in TERMINAL_STATUSES
         if len(body) > THREAD_PARSE_BYTES:
-            page = await asyncio.to_thread(self._page_for, query, body)
+            page = await asyncio.to_thread(self._page_for, query, body, remember)
         else:
-            page = self._page_for(query, body)
+            page = self._page_for(query, body, remember)
         if page.dropped:
             log.info("dropped %d malformed row(s): %s", len(page.dropped), page.dropped[0].reason)
         return FetchResult(
@@ -299,9 +303,14 @@ class QueueClient:
             filters=filters,
         )
 
-    def _page_for(self, query: tuple[tuple[str, str], ...], body: bytes) -> QueuePage:
+    def _page_for(
+        self, query: tuple[tuple[str, str], ...], body: bytes, remember: bool = True
+    ) -> QueuePage:
         """The last page again if `body` is the same bytes for the same query, else a
-        page parsed from it (which becomes the last page)."""
+        page parsed from it (which becomes the last page when `remember`)."""
+        if not remember:
+            self.pages_parsed += 1
+            return self._parse_page(body)
         digest = hashlib.blake2b(body, digest_size=20).digest()
         pages = self._last_pages
         last = pages.get(query)

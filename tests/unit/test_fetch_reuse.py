@@ -137,8 +137,20 @@ async def test_each_query_keeps_its_own_last_page(respx_mock: respx.Router) -> N
     respx_mock.get(QUEUE_PATH).side_effect = responses(view, finished, view)
     async with client() as c:
         first = await c.fetch()
-        await c.fetch(QueueFilters(status="succeeded"))
+        await c.fetch(QueueFilters(model="other"))
         again = await c.fetch()
     # A status list asked for in between does not make the view's page be parsed again.
     assert again.page is first.page
     assert c.pages_parsed == 2
+
+
+@respx.mock(base_url=HOST)
+async def test_lists_of_finished_rows_are_not_kept(respx_mock: respx.Router) -> None:
+    finished = body(row("z", status="succeeded", completed_at=NOW + 9))
+    respx_mock.get(QUEUE_PATH).side_effect = responses(finished, finished)
+    async with client() as c:
+        first = await c.fetch(QueueFilters(status="succeeded"))
+        second = await c.fetch(QueueFilters(status="succeeded"))
+    # Asked for to resolve rows or seed history: parsed each time, never held on to.
+    assert second.page is not first.page
+    assert c.pages_parsed == 2 and not c._last_pages
