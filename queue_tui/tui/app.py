@@ -136,6 +136,8 @@ class QueueApp(LifecycleMixin, App[None]):
         self.failure: PollFailed | None = None
         self.polls = 0
         self.failures = 0
+        #: Pages whose follow-up (backfill, resolution) is done: tests wait on it.
+        self.follow_ups = 0
         self._failure_toasted = False
         #: Set once the screen has painted the last page posted (see `_post_outcome`).
         self._page_shown = asyncio.Event()
@@ -223,6 +225,7 @@ class QueueApp(LifecycleMixin, App[None]):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._page_shown.wait(), PAGE_SHOWN_WAIT)
             await self.follow_up_snapshot(outcome)
+            self.follow_ups += 1
         else:
             self.post_message(PollErrored(outcome))
 

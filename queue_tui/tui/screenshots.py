@@ -87,7 +87,7 @@ def _work(seconds: float, step: float = 30.0) -> Step:
             seen = app.polls + app.failures
             app.action_refresh()
             deadline = loop.time() + POLL_WAIT
-            while app.polls + app.failures == seen:
+            while app.polls + app.failures == seen or app.follow_ups < app.polls:
                 if loop.time() > deadline:
                     raise RuntimeError("the demo hub did not answer")
                 await pilot.pause(0.01)

@@ -59,6 +59,8 @@ async def poll(pilot: Pilot) -> None:
     seen = app.polls + app.failures
     app.action_refresh()
     await wait_until(pilot, lambda: app.polls + app.failures > seen, "a poll")
+    # ...and what the poll worker does after it (resolving rows that left the queue).
+    await wait_until(pilot, lambda: app.follow_ups >= app.polls, "the poll's follow-up")
 
 
 @pytest.fixture(autouse=True)

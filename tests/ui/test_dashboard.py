@@ -103,8 +103,12 @@ class TestRows:
                     break
             assert started, "the demo hub starts queued rows"
             now_order = app.table.ordered_ids
-            survivors = [gid for gid in order if gid in now_order]
-            assert [gid for gid in now_order if gid in set(order)] == survivors
+            gens = app.table.generations
+            # Rows still in flight keep their order (finished ones go below them).
+            in_flight = [g for g in now_order if not gens[g].is_terminal]
+            survivors = [gid for gid in order if gid in set(in_flight)]
+            assert [gid for gid in in_flight if gid in set(order)] == survivors
+            assert all(gens[g].is_terminal for g in now_order[len(in_flight) :])
 
     async def test_times_tick_without_a_fetch(self, clock: FakeClock, sim: QueueSimulator):
         app = make_app(clock=clock, sim=sim)
@@ -234,7 +238,11 @@ class TestSorting:
             assert app.table.sort_reverse is not first
             clock.advance(10)
             await poll(pilot)
-            ages = [app.table.generations[g].age_seconds(clock.now) for g in app.table.ordered_ids]
+            gens = [app.table.generations[g] for g in app.table.ordered_ids]
+            flying = [g for g in gens if not g.is_terminal]
+            # Finished rows (lingering) come after the rows in flight, in both directions.
+            assert gens[: len(flying)] == flying
+            ages = [g.age_seconds(clock.now) for g in flying]
             assert ages == sorted(ages, reverse=not first)
 
 

@@ -15,7 +15,7 @@ from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.tui.frozen import DEMO_SEED, DEMO_START, frozen_demo_app
 
-from .conftest import poll, wait_until
+from .conftest import wait_until
 
 
 class GatedTransport(httpx.AsyncBaseTransport):
@@ -72,7 +72,9 @@ async def test_a_vanished_row_is_resolved_after_the_page_is_shown() -> None:
         gid = next(g for g in app.table.ordered_ids if app.table.generations[g].status == "queued")
         assert sim.cancel(gid)
         held = transport.held
-        await poll(pilot)
+        seen = app.polls
+        app.action_refresh()  # not `poll()`: that waits for the follow-up, gated here
+        await wait_until(pilot, lambda: app.polls > seen, "the poll")
         await settle(pilot)
         # The page is shown (the row left the queue: "… finishing") while its outcome
         # is still being asked for.

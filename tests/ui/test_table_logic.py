@@ -227,6 +227,25 @@ class TestKeyedDiff:
             assert stats.changed_cells == len(table._texts["gen-00003"])
             assert table.cell_text("gen-00003", "model") == row.model_name
 
+    async def test_queue_order_keeps_finished_rows_below_the_rows_in_flight(self):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)):
+            table = app.query_one(GenerationsTable)
+            assert (table.sort_column, table.sort_reverse) == ("age", True)
+            rows = [gen(i) for i in range(6)]
+            rows[1] = gen(1, status="processing", started_at=NOW - 5)
+            table.apply_rows(rows, NOW)
+            assert table.ordered_ids == [f"gen-{i:05d}" for i in range(6)], "oldest first"
+            # Starting keeps the line; finishing goes below the rows in flight.
+            rows[2] = gen(2, status="processing", started_at=NOW - 1)
+            rows[0] = gen(0, status="failed", started_at=NOW - 9, completed_at=NOW - 1)
+            table.apply_rows(rows, NOW)
+            order = [f"gen-{i:05d}" for i in (1, 2, 3, 4, 5, 0)]
+            assert table.ordered_ids == order
+            table.set_sort("age", False)  # newest first: still below the rows in flight
+            assert table.ordered_ids == [f"gen-{i:05d}" for i in (5, 4, 3, 2, 1, 0)]
+
     async def test_sort_by_every_column_both_ways(self):
         clock = FakeClock(NOW)
         app = TableApp(clock)

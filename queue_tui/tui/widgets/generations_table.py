@@ -206,9 +206,15 @@ def sort_key_for(column: str, now: float, reverse: bool) -> Callable[[Generation
     if column == "target":
         return lambda g: (_missing_last(g.target.casefold() or None, reverse), g.generation_id)
     if column == "age":
-        # Enqueue order (the same for any `now`), oldest first, ties by id as the ETAs
-        # count positions: sorted the other way round (`ASCENDING_KEY`).
-        return lambda g: (g.enqueued_at is None, g.enqueued_at or 0.0, g.generation_id)
+        # Queue order: rows in flight by enqueue time (the same for any `now`), oldest
+        # first, ties by id as the ETAs count positions; finished rows after them in
+        # either direction. Sorted the other way round (`ASCENDING_KEY`).
+        return lambda g: (
+            g.is_terminal if reverse else not g.is_terminal,
+            g.enqueued_at is None,
+            g.enqueued_at or 0.0,
+            g.generation_id,
+        )
     if column == "wait":
         return lambda g: (_missing_last(g.wait_seconds(now), reverse), g.generation_id)
     if column == "run":
@@ -1101,8 +1107,9 @@ _STATUS, _ID = _IDX["status"], _IDX["id"]
 #: Rendered lines kept (a few screens: scrolling back and forth reuses them; each Strip
 #: holds ~10 GC-tracked objects, so not more).
 LINE_CACHE_SIZE = 256
-#: Queue order: the oldest first, as the hub works through it. A row keeps its line
-#: when it starts or finishes, and new rows arrive at the bottom.
+#: Queue order: the oldest first, as the hub works through it, then the finished rows
+#: that linger. A row keeps its line when it starts, and new rows arrive below the
+#: rows in flight.
 DEFAULT_SORT = "age"
 
 
