@@ -107,7 +107,8 @@ class _Loop:
                 while (remaining := next_poll - clock()) > 0:
                     self.news.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.news.wait(), remaining)
+                        async with asyncio.timeout(remaining):  # not wait_for (3.11)
+                            await self.news.wait()
                     if self.news.is_set() and after_poll(None):
                         return
         finally:

@@ -178,5 +178,8 @@ class Poller:
             self.next_poll_at = self._monotonic() + delay
             if self._wake.is_set():
                 continue
+            # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` can swallow a
+            # cancellation that lands as the event is set, and the loop would not end.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()

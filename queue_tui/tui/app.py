@@ -203,6 +203,8 @@ class QueueApp(LifecycleMixin, App[None]):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug in a layer below must not end the dashboard
+                if self.client.http.is_closed:
+                    return  # the app is closing (on_unmount closed the client)
                 log.exception("poll loop crashed; restarting")
                 failure = PollFailed(
                     error=QueueError(f"internal error while polling ({type(exc).__name__})"),
@@ -222,8 +224,11 @@ class QueueApp(LifecycleMixin, App[None]):
             self.post_message(PollSucceeded(outcome, observed=True))
             # The follow-up requests (and parsing their answers) wait until the page is
             # on screen, so they never slow down showing it.
+            # (`asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` can swallow
+            # the worker's cancellation at exit, and the loop then never ends.)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._page_shown.wait(), PAGE_SHOWN_WAIT)
+                async with asyncio.timeout(PAGE_SHOWN_WAIT):
+                    await self._page_shown.wait()
             await self.follow_up_snapshot(outcome)
             self.follow_ups += 1
         else:
