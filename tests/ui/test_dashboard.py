@@ -246,6 +246,27 @@ class TestSorting:
             assert ages == sorted(ages, reverse=not first)
 
 
+class TestMouse:
+    async def test_a_click_selects_a_row_a_second_click_opens_it_hover_marks_the_line(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await first_poll(pilot)
+            table = app.table
+            target = table.ordered_ids[3]
+            await pilot.hover(GenerationsTable, offset=(5, 1 + 3))
+            assert table._hover == 3
+            await pilot.click(GenerationsTable, offset=(5, 1 + 3))
+            await pilot.pause()
+            assert table.cursor_id == target == table.selected_key
+            assert app.detail.generation.generation_id == target
+            assert table._hover is None, "the cursor takes the hover's place"
+            await pilot.click(GenerationsTable, offset=(5, 1 + 3))
+            await pilot.pause()
+            assert app.screen is not app._main_screen, "the detail view opened"
+
+
 class TestFilters:
     @pytest.mark.parametrize(
         ("select_id", "value", "field"),
