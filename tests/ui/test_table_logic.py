@@ -45,6 +45,20 @@ class TableApp(App[None]):
         yield GenerationsTable(clock=self.clock)
 
 
+def spy_refresh(table: GenerationsTable, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Record the regions of every repaint the table asks for from now on (`()`: the whole
+    table; a layout-only refresh is recorded as `("layout",)`)."""
+    calls: list[tuple] = []
+    original = table.refresh
+
+    def spy(*regions: object, **kwargs: object) -> object:
+        calls.append(regions if kwargs.get("repaint", True) else ("layout",))
+        return original(*regions, **kwargs)
+
+    monkeypatch.setattr(table, "refresh", spy)
+    return calls
+
+
 def assert_consistent(table: GenerationsTable) -> None:
     """The table's maps agree with each other after batch edits."""
     n = table.row_count
@@ -81,14 +95,7 @@ class TestKeyedDiff:
             table = app.query_one(GenerationsTable)
             table.apply_rows([gen(i) for i in range(300)])
             await pilot.pause()
-            calls: list[tuple[object, ...]] = []
-            original = table.refresh
-
-            def spy(*regions: object, **kwargs: object) -> object:
-                calls.append(regions if kwargs.get("repaint", True) else ("layout",))
-                return original(*regions, **kwargs)
-
-            monkeypatch.setattr(table, "refresh", spy)
+            calls = spy_refresh(table, monkeypatch)
             table.apply_rows([gen(i) for i in range(0, 300, 3)] + [gen(i) for i in range(400, 420)])
             await pilot.pause()
             assert table.row_count == 120
@@ -136,14 +143,7 @@ class TestKeyedDiff:
             table.apply_rows([gen(i) for i in range(40)])
             table.select_id("gen-00000")
             await pilot.pause()
-            calls: list[tuple[object, ...]] = []
-            original = table.refresh
-
-            def spy(*regions: object, **kwargs: object) -> object:
-                calls.append(regions if kwargs.get("repaint", True) else ("layout",))
-                return original(*regions, **kwargs)
-
-            monkeypatch.setattr(table, "refresh", spy)
+            calls = spy_refresh(table, monkeypatch)
             rows = [gen(i) for i in range(40)]
             rows[4] = gen(4, enqueued_at=NOW - 1000 + 8.5)  # now sorts after gen-00008
             table.apply_rows(rows)
@@ -195,14 +195,7 @@ class TestKeyedDiff:
             table = app.query_one(GenerationsTable)
             table.apply_rows([gen(i, enqueued_at=NOW - 10) for i in range(60)], NOW)
             await pilot.pause()
-            calls: list[tuple[object, ...]] = []
-            original = table.refresh
-
-            def spy(*regions: object, **kwargs: object) -> object:
-                calls.append(regions)
-                return original(*regions, **kwargs)
-
-            monkeypatch.setattr(table, "refresh", spy)
+            calls = spy_refresh(table, monkeypatch)
             visible = table._viewport_rows()
             assert table.tick(NOW + 1) == 2 * visible, "age and wait of the rows on screen"
             assert len(calls) == 1 and len(calls[0]) == 2 * visible

@@ -232,6 +232,19 @@ class ApplyStats:
     resorted: bool = False
 
 
+class _RowMessage(Message):
+    """A message about one row of a table (`generation_id`; None: no rows)."""
+
+    def __init__(self, table: GenerationsTable, generation_id: str | None) -> None:
+        super().__init__()
+        self.table = table
+        self.generation_id = generation_id
+
+    @property
+    def control(self) -> GenerationsTable:
+        return self.table
+
+
 class GenerationsTable(ScrollView, can_focus=True):
     """Rows keyed by generation_id, updated in place; the user's place survives.
 
@@ -290,29 +303,11 @@ class GenerationsTable(ScrollView, can_focus=True):
     }
     """
 
-    class RowHighlighted(Message):
+    class RowHighlighted(_RowMessage):
         """The cursor moved to another row (or the row under it changed)."""
 
-        def __init__(self, table: GenerationsTable, generation_id: str | None) -> None:
-            super().__init__()
-            self.table = table
-            self.generation_id = generation_id
-
-        @property
-        def control(self) -> GenerationsTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter (or a click on the cursor row): open the row's detail."""
-
-        def __init__(self, table: GenerationsTable, generation_id: str) -> None:
-            super().__init__()
-            self.table = table
-            self.generation_id = generation_id
-
-        @property
-        def control(self) -> GenerationsTable:
-            return self.table
 
     #: The header is one line; every row is one line.
     header_height = 1
