@@ -239,6 +239,23 @@ class TestKeyedDiff:
             table.set_sort("age", False)  # newest first: still below the rows in flight
             assert table.ordered_ids == [f"gen-{i:05d}" for i in (5, 4, 3, 2, 1, 0)]
 
+    async def test_columns_wider_than_a_narrow_terminal_scroll_sideways(self):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(60, 20)) as pilot:
+            table = app.query_one(GenerationsTable)
+            table.apply_rows([gen(i) for i in range(30)], NOW)
+            table.focus()
+            await pilot.pause()
+            assert table.virtual_size.width > table.scrollable_content_region.width
+            await pilot.press(*["right"] * 20)
+            await pilot.pause()
+            assert table.scroll_x > 0
+            x, _ = table._col_x["id"]
+            line = table.render_line(1).text
+            assert "gen-0000" in line, "the id column came into view"
+            assert x >= table.scroll_x
+
     async def test_sort_by_every_column_both_ways(self):
         clock = FakeClock(NOW)
         app = TableApp(clock)

@@ -277,7 +277,8 @@ class GenerationsTable(ScrollView, can_focus=True):
         background: $surface;
         color: $foreground;
         scrollbar-size-vertical: 1;
-        overflow-x: hidden;
+        overflow-x: auto;
+        scrollbar-size-horizontal: 1;
         & > .table--header {
             text-style: bold;
             background: $panel;
