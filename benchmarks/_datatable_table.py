@@ -1,11 +1,14 @@
 """The DataTable-based GenerationsTable the dashboard used until the Line-API table
-replaced it: queue_tui/tui/widgets/generations_table.py at commit 02f0553, unchanged
-below this note except for this docstring, so refresh_cost.py can measure both side by
-side in one run (`--datatable`). Benchmark-only: nothing in queue_tui imports it.
+replaced it (queue_tui/tui/widgets/generations_table.py at commit 02f0553), so
+refresh_cost.py can measure both side by side in one run. Benchmark-only: nothing in
+queue_tui imports it.
+
+The class and the helpers the live module no longer has (the per-row due times, the
+shared cell cache, the sort keys of the status-first default) are as they were at
+02f0553; everything else it used then is the live module's, unchanged since.
 """
 # ruff: noqa
 # fmt: off
-
 
 from __future__ import annotations
 
@@ -13,8 +16,7 @@ import heapq
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -26,76 +28,29 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import Column, ColumnKey, Row, RowKey
 
 from queue_tui.api.models import Generation
-from queue_tui.core.sanitize import clean
-from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_duration
-from queue_tui.tui.presentation import (
-    status_label,
-    status_rank,
-    status_style,
-    theme_status_styles,
+from queue_tui.tui.presentation import status_rank, status_style, theme_status_styles
+from queue_tui.tui.widgets.generations_table import (
+    _ETA,
+    _IDX,
+    COLUMN_NAMES,
+    COLUMN_SPECS,
+    DASH,
+    DEFAULT_MARK,
+    DONE,
+    MODEL_MAX,
+    MODEL_MIN,
+    PROMPT_MIN,
+    SPEC_BY_NAME,
+    TARGET_MAX,
+    TARGET_MIN,
+    TIME_COLUMNS,
+    ApplyStats,
+    RowMark,
+    _missing_last,
+    row_texts,
+    time_texts,
 )
 
-SHORT_ID = 8
-
-#: Row states as the table shows them (see `RowMark`).
-ACTIVE, PENDING, DONE = "", "pending", "done"
-PENDING_LABEL = "… finishing"
-WATCHED_GLYPH = "★"
-
-
-class RowMark(NamedTuple):
-    """What the table shows of a row beyond its Generation (a plain tuple: cheap to
-    compare, so the keyed diff skips unchanged rows as fast as before).
-
-    - `state`: ACTIVE; PENDING (left the queue, outcome not known yet: "… finishing");
-      DONE (finished and lingering: dimmed)
-    - `watched`: "★" takes the status glyph's place
-    - `eta`: the ETA cell's text (`fmt_eta`; "" for finished rows)
-    """
-
-    state: str = ACTIVE
-    watched: bool = False
-    eta: str = DASH
-
-
-DEFAULT_MARK = RowMark()
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    key: str
-    label: str
-    width: int
-    #: Time columns are right-aligned; the rest left.
-    right: bool = False
-    #: Sorting by this column starts with the largest value first.
-    descending_first: bool = False
-
-
-COLUMN_SPECS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("status", "STATUS", 13),
-    ColumnSpec("model", "MODEL", 16),
-    ColumnSpec("media", "MEDIA", 5),
-    ColumnSpec("prompt", "PROMPT", 0),
-    ColumnSpec("age", "AGE", 6, right=True, descending_first=True),
-    ColumnSpec("wait", "WAIT", 6, right=True, descending_first=True),
-    ColumnSpec("run", "RUN", 6, right=True, descending_first=True),
-    # `short_eta`: `<1m`, `~4m`, `~2h`, `~3d` (the detail pane has the long form).
-    ColumnSpec("eta", "ETA", 4, right=True),
-    ColumnSpec("target", "TARGET", 0),
-    ColumnSpec("id", "ID", SHORT_ID),
-)
-COLUMN_NAMES: tuple[str, ...] = tuple(spec.key for spec in COLUMN_SPECS)
-SPEC_BY_NAME = {spec.key: spec for spec in COLUMN_SPECS}
-_IDX = {name: i for i, name in enumerate(COLUMN_NAMES)}
-_AGE, _WAIT, _RUN = _IDX["age"], _IDX["wait"], _IDX["run"]
-TIME_COLUMNS = (_AGE, _WAIT, _RUN)
-_ETA = _IDX["eta"]
-#: Width limits of the columns that share what is left of the table's width.
-MODEL_MIN, MODEL_MAX = 8, 22
-PROMPT_MIN, TARGET_MIN, TARGET_MAX = 12, 8, 34
-#: Hub strings are cut to this before they become cells (the column crops the rest).
-CELL_MAX = 120
 #: Columns whose few distinct values share cell objects (status, model, media, times).
 SHARED_CELL_COLUMNS = frozenset(
     _IDX[name] for name in ("status", "model", "media", "age", "wait", "run", "eta")
@@ -119,22 +74,8 @@ def next_text_change(anchor: float, now: float) -> float:
     return anchor + boundary
 
 
-def _live_wait(g: Generation) -> bool:
-    return g.enqueued_at is not None and g.started_at is None and not g.is_terminal
-
-
 def _live_run(g: Generation) -> bool:
     return g.started_at is not None and g.completed_at is None and not g.is_terminal
-
-
-def time_texts(g: Generation, now: float) -> tuple[str, str, str]:
-    """Age, wait and run as shown: coarse while they grow, exact once they are final."""
-    age = fmt_coarse(g.age_seconds(now))
-    wait_s = g.wait_seconds(now)
-    wait = fmt_coarse(wait_s) if _live_wait(g) else fmt_duration(wait_s)
-    run_s = g.run_seconds(now)
-    run = fmt_coarse(run_s) if _live_run(g) else fmt_duration(run_s)
-    return age, wait, run
 
 
 def next_due(g: Generation, now: float) -> float:
@@ -147,47 +88,6 @@ def next_due(g: Generation, now: float) -> float:
     return due
 
 
-def short_eta(seconds: float | None) -> str:
-    """An ETA in at most 4 characters: `<1m`, `~4m`, `~95m`, `~2h`, `~3d`; a dash when
-    there is no estimate."""
-    if seconds is None or not math.isfinite(seconds):
-        return DASH
-    minutes = round(seconds / 60)
-    if seconds < 60 or minutes < 1:
-        return "<1m"
-    if minutes < 100:
-        return f"~{minutes}m"
-    hours = round(minutes / 60)
-    if hours < 48:
-        return f"~{hours}h"
-    return f"~{min(99, round(hours / 24))}d"
-
-
-def status_text(g: Generation, mark: RowMark = DEFAULT_MARK) -> str:
-    """The status cell: `▶ processing`, `… finishing` (outcome pending), `★ failed`."""
-    label = PENDING_LABEL if mark.state == PENDING else status_label(g.status)
-    if mark.watched:
-        label = WATCHED_GLYPH + label[1:]
-    return label
-
-
-def row_texts(g: Generation, now: float, mark: RowMark = DEFAULT_MARK) -> list[str]:
-    """The plain text of every cell of a row, in `COLUMN_NAMES` order."""
-    age, wait, run = time_texts(g, now)
-    return [
-        status_text(g, mark),
-        clean(g.model_name, max_len=CELL_MAX),
-        clean(g.media_type, max_len=CELL_MAX),
-        clean(g.prompt, max_len=CELL_MAX) if g.prompt else DASH,
-        age,
-        wait,
-        run,
-        mark.eta,
-        clean(g.target, max_len=CELL_MAX) or DASH,
-        clean(g.generation_id)[:SHORT_ID],
-    ]
-
-
 def _same_row(a: Generation, b: Generation) -> bool:
     """`a == b` for two Generations without pydantic's `__eq__` (which also compares the
     class, private attributes and field sets): the fields, then the extras."""
@@ -196,13 +96,6 @@ def _same_row(a: Generation, b: Generation) -> bool:
 
 #: Sort columns whose key depends only on the row, not on `now` or the ETAs.
 STATIC_SORT_COLUMNS = frozenset({"status", "model", "media", "prompt", "target", "id"})
-
-
-def _missing_last(value: Any, reverse: bool) -> tuple[int, Any]:
-    """Sort key part that puts unknown values last in either direction."""
-    if value is None:
-        return (0 if reverse else 1, 0)
-    return (1 if reverse else 0, value)
 
 
 def sort_key_for(column: str, now: float, reverse: bool) -> Callable[[Generation], Any]:
@@ -231,16 +124,6 @@ def sort_key_for(column: str, now: float, reverse: bool) -> Callable[[Generation
     if column == "run":
         return lambda g: (_missing_last(g.run_seconds(now), reverse), g.generation_id)
     return lambda g: g.generation_id
-
-
-@dataclass(slots=True)
-class ApplyStats:
-    """What one `apply_rows` did (for tests and benchmarks)."""
-
-    added: int = 0
-    removed: int = 0
-    changed_cells: int = 0
-    resorted: bool = False
 
 
 class GenerationsTable(DataTable):
