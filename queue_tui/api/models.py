@@ -287,6 +287,12 @@ class QueuePage(BaseModel):
         return {"count": self.count, "generations": [g.to_api() for g in self.generations]}
 
 
+def same_row(a: Generation, b: Generation) -> bool:
+    """`a == b` for two Generations without pydantic's `__eq__` (which also compares the
+    class, private attributes and field sets): the fields, then the extras."""
+    return a.__dict__ == b.__dict__ and a.__pydantic_extra__ == b.__pydantic_extra__
+
+
 def keep_unchanged(page: QueuePage, previous: QueuePage) -> int:
     """Put `previous`'s object in `page` for every row equal to it (fields and extras);
     returns how many. Rows are immutable, so downstream keyed diffs (tracker, table) see
@@ -299,11 +305,7 @@ def keep_unchanged(page: QueuePage, previous: QueuePage) -> int:
     kept = 0
     for i, gen in enumerate(rows):
         old = before.get(gen.generation_id)
-        if (
-            old is not None
-            and old.__dict__ == gen.__dict__
-            and old.__pydantic_extra__ == gen.__pydantic_extra__
-        ):
+        if old is not None and same_row(old, gen):
             rows[i] = old
             kept += 1
     return kept

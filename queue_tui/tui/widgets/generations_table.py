@@ -39,7 +39,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from queue_tui.api.models import Generation
+from queue_tui.api.models import Generation, same_row
 from queue_tui.core.sanitize import clean
 from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_duration
 from queue_tui.tui.presentation import (
@@ -488,11 +488,8 @@ class GenerationsTable(ScrollView, can_focus=True):
                 self._note_widths(cells)
                 continue
             old_mark = old_marks_get(gid, DEFAULT_MARK)
-            # `old == gen` without pydantic's `__eq__` (which also compares the class,
-            # private attributes and field sets): the fields, then the extras.
-            same_gen = old is gen or (
-                old.__dict__ == gen.__dict__ and old.__pydantic_extra__ == gen.__pydantic_extra__
-            )
+            # Unchanged rows usually arrive as the same object (`keep_unchanged`).
+            same_gen = old is gen or same_row(old, gen)
             if same_gen and (old_mark is mark or old_mark == mark):
                 # Keep the newest object: the tracker and the app hold this page's rows,
                 # so keeping the first one seen would keep two copies of every row alive.
@@ -688,7 +685,7 @@ class GenerationsTable(ScrollView, can_focus=True):
             return
         if row == self._cursor and self.cursor_id is not None:
             self.selected_key = self.cursor_id
-            self.post_message(self.RowSelected(self, self.cursor_id))
+            self.action_select_cursor()
             return
         self._set_cursor(row, user=True)
 
@@ -707,29 +704,25 @@ class GenerationsTable(ScrollView, can_focus=True):
 
     # -- rendering ---------------------------------------------------------------------
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Styles are read once per paint, not once per line.
-        self._pass_styles = (
+    def _styles(self) -> tuple[Style, Style, Style, Style]:
+        """The base, header, cursor and hover styles, as the CSS has them now."""
+        return (
             self.rich_style,
             self.get_component_rich_style("table--header"),
             self.get_component_rich_style("table--cursor"),
             self.get_component_rich_style("table--hover"),
         )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Styles are read once per paint, not once per line.
+        self._pass_styles = self._styles()
         try:
             return super().render_lines(crop)
         finally:
             self._pass_styles = None
 
     def render_line(self, y: int) -> Strip:
-        styles = self._pass_styles
-        if styles is None:
-            styles = (
-                self.rich_style,
-                self.get_component_rich_style("table--header"),
-                self.get_component_rich_style("table--cursor"),
-                self.get_component_rich_style("table--hover"),
-            )
-        base, header, cursor, hover = styles
+        base, header, cursor, hover = self._pass_styles or self._styles()
         width = self.scrollable_content_region.width or self.size.width
         scroll_x = int(self.scroll_x)
         if y < self.header_height:
@@ -769,7 +762,7 @@ class GenerationsTable(ScrollView, can_focus=True):
     def _render_row(self, gid: str, base: Style, extra: Style | None) -> Strip:
         gen = self._gens[gid]
         cells = self._texts[gid]
-        dim = gid in self._marks and self._marks[gid].state == DONE
+        dim = self.mark_of(gid).state == DONE
         segments: list[Segment] = []
         widths = self._widths
         for name in self._visible:
