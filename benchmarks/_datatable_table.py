@@ -28,6 +28,7 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import Column, ColumnKey, Row, RowKey
 
 from queue_tui.api.models import Generation
+from queue_tui.api.models import same_row as _same_row
 from queue_tui.tui.presentation import status_rank, status_style, theme_status_styles
 from queue_tui.tui.widgets.generations_table import (
     _ETA,
@@ -86,12 +87,6 @@ def next_due(g: Generation, now: float) -> float:
     if g.started_at is not None and _live_run(g):
         due = min(due, next_text_change(g.started_at, now))
     return due
-
-
-def _same_row(a: Generation, b: Generation) -> bool:
-    """`a == b` for two Generations without pydantic's `__eq__` (which also compares the
-    class, private attributes and field sets): the fields, then the extras."""
-    return a.__dict__ == b.__dict__ and a.__pydantic_extra__ == b.__pydantic_extra__
 
 
 #: Sort columns whose key depends only on the row, not on `now` or the ETAs.
