@@ -7,44 +7,35 @@ Exit codes (documented in the README):
   124 wait/events: timed out · 130 interrupted
 """
 
-# ruff: noqa: E402  (the collector is paused before the imports below)
 from __future__ import annotations
 
-import gc
+from queue_tui.core.gc_policy import imports_paused_gc
 
 # Start-up: importing click, httpx, pydantic and the models (and then Textual, see
-# `imports_paused_gc`) leaves about 50,000 long-lived objects and a few hundred of
-# garbage, yet the cyclic collector would run about 150 times over them, and then keep
-# walking them in every older-generation pass. So it is paused while modules are
-# imported, and what the imports made is frozen (`gc.freeze()`: moved to a generation
-# the collector never scans; module-level objects live as long as the process anyway)
-# before it is restored as it was. Measured: about 40 ms of the dashboard's start-up.
-_gc_was_enabled = gc.isenabled()
-gc.disable()
+# `main`) leaves about 50,000 long-lived objects and a few hundred of garbage, yet the
+# cyclic collector would run about 150 times over them, and then keep walking them in
+# every older-generation pass. So it is paused while modules are imported, and what the
+# imports made is frozen (`imports_paused_gc`). Measured: about 40 ms of the dashboard's
+# start-up.
+with imports_paused_gc():
+    import asyncio
+    import functools
+    import json
+    import sys
+    from collections.abc import Callable
+    from typing import Any
 
-import asyncio
-import contextlib
-import functools
-import json
-import sys
-from collections.abc import Callable, Iterator
-from typing import Any
+    import click
+    from rich.cells import cell_len
 
-import click
-from rich.cells import cell_len
-
-from queue_tui import __version__
-from queue_tui.api.errors import QueueError
-from queue_tui.api.models import API_MEDIA_TYPES, API_STATUSES, Generation
-from queue_tui.config import Settings, config_path, resolve_settings
-from queue_tui.connect import build_client
-from queue_tui.core.sanitize import clean
-from queue_tui.core.timefmt import fmt_duration
-from queue_tui.logsetup import setup_logging
-
-if _gc_was_enabled:
-    gc.freeze()
-    gc.enable()
+    from queue_tui import __version__
+    from queue_tui.api.errors import QueueError
+    from queue_tui.api.models import API_MEDIA_TYPES, API_STATUSES, Generation
+    from queue_tui.config import Settings, config_path, resolve_settings
+    from queue_tui.connect import build_client
+    from queue_tui.core.sanitize import clean
+    from queue_tui.core.timefmt import fmt_duration
+    from queue_tui.logsetup import setup_logging
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -52,20 +43,6 @@ EXIT_USAGE = 2
 EXIT_NEVER_SEEN = 8
 EXIT_TIMEOUT = 124
 EXIT_INTERRUPTED = 130
-
-
-@contextlib.contextmanager
-def imports_paused_gc() -> Iterator[None]:
-    """The cyclic collector off while a big import runs, and what it made frozen (see
-    the top of this module)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.enable()
 
 
 def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -52,8 +52,10 @@ Headless (no Textual): it only uses `gc`.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -82,4 +84,20 @@ def freeze_long_lived() -> FreezeReport:
     return FreezeReport(gc.get_freeze_count(), collected, time.perf_counter() - started)
 
 
-__all__ = ["FreezeReport", "freeze_long_lived"]
+@contextlib.contextmanager
+def imports_paused_gc() -> Iterator[None]:
+    """The cyclic collector off while a big import runs, and what it made frozen
+    (moved to a generation the collector never scans: module-level objects live as
+    long as the process anyway) before it is restored. A collector that was already
+    off stays off and nothing is frozen. `freeze_long_lived` later unfreezes this."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.freeze()
+            gc.enable()
+
+
+__all__ = ["FreezeReport", "freeze_long_lived", "imports_paused_gc"]
