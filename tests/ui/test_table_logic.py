@@ -256,6 +256,29 @@ class TestKeyedDiff:
             assert "gen-0000" in line, "the id column came into view"
             assert x >= table.scroll_x
 
+    async def test_the_cursor_keeps_its_line_until_the_user_picks_a_row(self):
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)) as pilot:
+            table = app.query_one(GenerationsTable)
+            rows = [gen(i) for i in range(6)]
+            table.apply_rows(rows, NOW)
+            await pilot.pause()
+            assert table.cursor_id == "gen-00000"
+            # Nobody chose it: when it finishes (and sorts below), the cursor stays on top.
+            rows[0] = gen(0, status="failed", started_at=NOW - 9, completed_at=NOW - 1)
+            table.apply_rows(rows, NOW)
+            assert table.ordered_ids[-1] == "gen-00000"
+            assert (table.cursor_row, table.cursor_id) == (0, "gen-00001")
+            # Once the user picks a row, the selection follows that row wherever it goes.
+            table.focus()
+            await pilot.press("down")
+            assert table.cursor_id == "gen-00002"
+            rows[2] = gen(2, status="succeeded", started_at=NOW - 9, completed_at=NOW - 1)
+            table.apply_rows(rows, NOW)
+            assert table.cursor_id == "gen-00002" == table.ordered_ids[table.cursor_row]
+            assert table.cursor_row == len(rows) - 1  # finished, after gen-00000
+
     async def test_sort_by_every_column_both_ways(self):
         clock = FakeClock(NOW)
         app = TableApp(clock)

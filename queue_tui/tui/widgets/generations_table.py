@@ -360,6 +360,8 @@ class GenerationsTable(ScrollView, can_focus=True):
         self._hover: int | None = None
         #: The row the user chose (generation_id); kept while it is hidden or gone.
         self.selected_key: str | None = None
+        #: Until the user moves the cursor, the selection is whatever row is under it.
+        self._auto_selected = True
         self.sort_column = DEFAULT_SORT
         self.sort_reverse = SPEC_BY_NAME[DEFAULT_SORT].descending_first
         self.last_apply = ApplyStats()
@@ -632,6 +634,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         self._cursor = row
         if user and row < len(self._order):
             self.selected_key = self._order[row]
+            self._auto_selected = False
         if self._hover is not None and user:
             self._set_hover(None)
         if row != old:
@@ -685,6 +688,7 @@ class GenerationsTable(ScrollView, can_focus=True):
             return
         if row == self._cursor and self.cursor_id is not None:
             self.selected_key = self.cursor_id
+            self._auto_selected = False
             self.action_select_cursor()
             return
         self._set_cursor(row, user=True)
@@ -892,7 +896,12 @@ class GenerationsTable(ScrollView, can_focus=True):
         selected, cursor_gid, old_index, offset, old_order = place
         index = self._index
         target: str | None = None
-        if selected is not None and selected in index:
+        if self._auto_selected:
+            # Nobody chose a row yet: the cursor keeps its line (the top of the queue),
+            # it does not follow the row that happened to be there as it finishes.
+            selected = None
+            target = self._order[min(old_index, len(self._order) - 1)]
+        elif selected is not None and selected in index:
             target = selected
         elif cursor_gid is not None and cursor_gid in index:
             target = cursor_gid
