@@ -127,7 +127,7 @@ SHOTS: tuple[Shot, ...] = (
         "stats",
         "queue-tui: stats, ETAs and finished rows (t)",
         (160, 44),
-        steps=(_work(300), _press("g", "t")),
+        steps=(_work(300), _press("t")),
     ),
 )
 
