@@ -24,6 +24,7 @@ from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.tui.app import QueueApp
 from queue_tui.tui.frozen import FROZEN_INTERVAL
 from queue_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
+from queue_tui.tui.widgets.footer import DashboardFooter
 from queue_tui.tui.widgets.generations_table import DONE, PENDING
 from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, wait_until
 
@@ -445,10 +446,7 @@ class TestCancel:
             assert sim.get("protected") is not None
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert not any("Cancel" in t for t in titles)
-            footer_text = " ".join(
-                str(w.render())
-                for w in app.query("DashboardFooter > *")  # type: ignore[arg-type]
-            )
+            footer_text = str(app.query_one(DashboardFooter).render())
             assert "read-only" in footer_text
             assert "Cancel" not in footer_text
 
@@ -459,7 +457,7 @@ class TestCancel:
         async with app.run_test(size=(80, 24)) as pilot:
             await first_poll(pilot)
             await pilot.pause()
-            footer_text = " ".join(str(w.render()) for w in app.query("DashboardFooter > *"))
+            footer_text = str(app.query_one(DashboardFooter).render())
             assert "del Cancel" in footer_text and "read-only" not in footer_text
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert "Cancel the selected generation" in titles

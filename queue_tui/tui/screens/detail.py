@@ -8,10 +8,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from queue_tui.api.models import Generation
 from queue_tui.tui.widgets.detail_pane import DetailPane
+from queue_tui.tui.widgets.footer import DashboardFooter
 
 
 class DetailScreen(Screen[None]):
@@ -31,7 +31,7 @@ class DetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.pane
-        yield Footer()
+        yield DashboardFooter()
 
     def on_mount(self) -> None:
         self.pane.show(self._initial, force=True)
