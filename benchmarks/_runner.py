@@ -3,6 +3,12 @@
 python benchmarks/_runner.py bare [--tick]
     A bare Textual app painting one Static ("bench-ready"); with --tick it rewrites
     a clock in that Static every second (the floor of a live Textual app).
+python benchmarks/_runner.py floor [--no-gc-pause]
+    The start-up floor of the dashboard: the same bare app, after importing first
+    what the dashboard must have loaded before it can paint a row (click for the CLI,
+    httpx for HTTP, `queue_tui.api.models` for parsing, with pydantic), then Textual,
+    each with the cyclic collector paused as `queue_tui.cli` imports them
+    (`imports_paused_gc`); --no-gc-pause imports them with the collector running.
 python benchmarks/_runner.py hub --rows N
     The demo hub on loopback serving N active rows that never change (the
     simulator's clock is stopped). Prints its URL on the first line of stdout.
@@ -62,6 +68,27 @@ def run_bare(tick: bool) -> None:
             )
 
     BareApp().run()
+
+
+#: What the dashboard must have imported before its first row: the CLI, HTTP, parsing.
+FLOOR_MODULES = ("click", "httpx", "queue_tui.api.models")
+
+
+def run_floor(gc_pause: bool) -> None:
+    """`run_bare` after the imports a row needs, in the dashboard's order (they, then
+    Textual), each with the collector paused as `queue_tui.cli` does (unless not)."""
+    import importlib
+
+    from queue_tui.core.gc_policy import imports_paused_gc
+
+    paused = imports_paused_gc if gc_pause else contextlib.nullcontext
+    with paused():
+        for name in FLOOR_MODULES:
+            importlib.import_module(name)
+    with paused():  # as `cli.main` imports the app
+        import textual.app
+        import textual.widgets  # noqa: F401
+    run_bare(tick=False)
 
 
 def frozen_hub_sim(rows: int, start: float) -> Any:
@@ -294,6 +321,8 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="mode", required=True)
     bare = sub.add_parser("bare")
     bare.add_argument("--tick", action="store_true")
+    floor = sub.add_parser("floor")
+    floor.add_argument("--no-gc-pause", action="store_true")
     hub = sub.add_parser("hub")
     hub.add_argument("--rows", type=int, default=500)
     dash = sub.add_parser("dashboard")
@@ -311,6 +340,8 @@ def main(argv: list[str] | None = None) -> None:
         stock_textual()
     if args.mode == "bare":
         run_bare(args.tick)
+    elif args.mode == "floor":
+        run_floor(gc_pause=not args.no_gc_pause)
     elif args.mode == "hub":
         run_hub(args.rows)
     elif args.mode == "phases":

@@ -7,6 +7,7 @@ the pty reader that every benchmark relies on are checked for correctness.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -22,6 +23,20 @@ BENCHMARKS = ROOT / "benchmarks"
 SCRIPTS = ["refresh_cost", "idle_cost", "bandwidth", "startup", "memory"]
 TARGET_LINE = re.compile(r"^target: .+: (MET|NOT MET)$", re.MULTILINE)
 RATIO_LINE = re.compile(r"\d\.\d{3}x$", re.MULTILINE)
+#: Lines a benchmark's report must hold besides its targets and ratios.
+EXPECTED = {
+    "startup": [
+        re.compile(r"^   queue-tui --demo: first row painted \(median\) +\d+\.\d ms$", re.M),
+        re.compile(r"^   bare Textual app: first Static painted \(median\) +\d+\.\d ms$", re.M),
+        re.compile(
+            r"^   floor: bare app after click, httpx, api.models \(median\) +\d+\.\d ms$", re.M
+        ),
+        re.compile(r"^   dashboard / bare app +\d+\.\d{3}x$", re.M),
+        re.compile(r"^   floor / bare app +\d+\.\d{3}x$", re.M),
+        re.compile(r"^   dashboard / floor +\d+\.\d{3}x$", re.M),
+        re.compile(r"^   the floor (alone )?is \d+\.\d\dx: ", re.M),
+    ],
+}
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the benchmarks read /proc and use a pty"
@@ -59,6 +74,39 @@ def test_benchmark_runs_quick_and_reports_targets(name: str, tmp_path: Path) -> 
     assert TARGET_LINE.search(out.stdout), out.stdout[-2000:]
     assert RATIO_LINE.search(out.stdout), out.stdout[-2000:]
     assert "Traceback" not in out.stderr, out.stderr[-3000:]
+    for line in EXPECTED.get(name, []):
+        assert line.search(out.stdout), (line.pattern, out.stdout[-3000:])
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("gc_pause", [True, False])
+def test_floor_imports_a_rows_libraries_before_textual(gc_pause: bool) -> None:
+    """`_runner.py floor` (startup.py's floor) imports click, httpx, pydantic and the
+    models, then Textual, as the dashboard does; collector paused unless told not to."""
+    code = (
+        "import gc, json, sys; sys.path.insert(0, sys.argv[1]); import _runner\n"
+        "def report(tick):\n"
+        "    print(json.dumps([list(sys.modules), gc.get_freeze_count(), tick]))\n"
+        "_runner.run_bare = report\n"
+        "_runner.main(sys.argv[2:])"
+    )
+    argv = ["floor"] if gc_pause else ["floor", "--no-gc-pause"]
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(BENCHMARKS), *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=True,
+    )
+    modules, frozen, tick = json.loads(out.stdout)
+    order = {name: modules.index(name) for name in modules}
+    for name in ("click", "httpx", "pydantic", "queue_tui.api.models"):
+        assert order[name] < order["textual.app"], name
+    assert "textual.widgets" in order
+    assert "starlette" not in order  # the demo hub is not part of the floor
+    assert (frozen > 0) is gc_pause
+    assert tick is False
 
 
 def test_p95_interpolates_between_ranks(harness) -> None:
