@@ -10,6 +10,7 @@ dropped and counted so that one bad row never costs the user the whole page.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -315,8 +316,38 @@ class PageShapeError(ValueError):
     """The body is JSON but not a queue page at all."""
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_free_keys(data: Any) -> dict[Any, Any] | None:
+    """`data` with each lone UTF-16 surrogate in a key replaced by U+FFFD, or None when
+    no key has one. JSON can spell a lone surrogate (``"\\ud800"``) and `json.loads`
+    keeps it; pydantic accepts it in a value but rejects the extra field's key, which
+    would drop the whole row. A key that already exists wins over a cleaned one."""
+    if not isinstance(data, Mapping):
+        return None
+    fixed: dict[Any, Any] = {}
+    changed = False
+    for key, value in data.items():
+        if isinstance(key, str) and _SURROGATES.search(key):
+            changed = True
+            key = _SURROGATES.sub("\ufffd", key)
+            if key in data or key in fixed:
+                continue
+        fixed[key] = value
+    return fixed if changed else None
+
+
 def parse_generation(data: Any) -> Generation:
-    return Generation.model_validate(data)
+    """One row. Only when validation fails are keys with lone surrogates cleaned and the
+    row validated again (so a page of good rows pays nothing for it)."""
+    try:
+        return Generation.model_validate(data)
+    except ValidationError:
+        fixed = _surrogate_free_keys(data)
+        if fixed is None:
+            raise
+    return Generation.model_validate(fixed)
 
 
 def _reason(exc: ValidationError) -> str:
@@ -339,7 +370,7 @@ def parse_queue_page(data: Any) -> QueuePage:
     dropped: list[DroppedRow] = []
     for index, raw in enumerate(rows):
         try:
-            good.append(Generation.model_validate(raw))
+            good.append(parse_generation(raw))
         except ValidationError as exc:
             gid = raw.get("generation_id") if isinstance(raw, Mapping) else None
             dropped.append(
