@@ -147,6 +147,11 @@ def _settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
         settings.token, settings.token_source = None, "none (replay)"
     if kwargs.get("speed") is not None:
         settings.replay_speed = kwargs["speed"]
+    if settings.replay and settings.replay_speed > 0:
+        # The interval is the recording's poll cadence: 4x as fast polls 4x as often.
+        from queue_tui.api.recording import replay_interval
+
+        settings.interval = replay_interval(settings.interval, settings.replay_speed)
     return settings
 
 

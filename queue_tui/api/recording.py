@@ -25,12 +25,13 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 
+from queue_tui.config import MIN_INTERVAL
 from queue_tui.logsetup import redact
 
 log = logging.getLogger(__name__)
@@ -201,18 +202,29 @@ def load_recording(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 class ReplayTransport(httpx.AsyncBaseTransport):
-    """Serves a recording's responses in order to matching requests.
+    """Serves a recording's responses to matching requests.
 
     A request matches an exchange with the same method and path, and the same query
-    parameters when the exchange recorded them. Each request gets the next matching
-    exchange not yet served; when they run out, the last one is served again (the view
-    holds still at the end of the recording), or with `loop` the first one again. An
-    exhausted event stream stays open and quiet instead. A request the recording never
-    saw gets a 501.
+    parameters when the exchange recorded them. A request the recording never saw gets
+    a 501.
 
-    With `speed` > 0, a response waits until the recorded time since the previous
-    response, divided by `speed`, has passed (speed 2 = twice as fast); speed 0 serves
-    at once.
+    With `speed` > 0 the recording plays on a replay clock: the first response starts it
+    at that exchange's recorded time, and from then on it runs `speed` times as fast as
+    `clock` (speed 4 = four times as fast), stopping at the recording's last exchange.
+    Each request gets the latest matching exchange that is due on that clock: the hub
+    as it was then, whatever happened in between unseen (skipped), exactly as a live
+    consumer polling at that moment would have seen it. So the replay plays at `speed`
+    however often it is asked, and never waits. A request whose matching exchanges all
+    lie ahead of the clock (a filter recorded only later) gets the earliest one at once,
+    and the clock does not move. With `loop`, a request once the clock has passed the
+    last exchange starts the recording over.
+
+    With `speed` 0 there is no clock: each request gets the next matching exchange not
+    yet served, at once (as fast as the consumer asks); when they run out, the last one
+    is served again (the view holds still at the end of the recording), or with `loop`
+    the first one again.
+
+    An event-stream exchange is served once; asked again, the stream stays open and quiet.
     """
 
     def __init__(
@@ -222,52 +234,77 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         loop: bool = False,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.path = Path(path)
         self.entries = load_recording(path)
         self.speed = max(0.0, float(speed))
         self.loop = loop
         self._clock = clock
-        self._sleep = sleep
         self._served: set[int] = set()
-        self._previous: tuple[float, float] | None = None  # (recorded t, served at)
+        stamps = [t for e in self.entries if (t := _stamp(e)) is not None]
+        #: The recording's first and last recorded times (the wall clock if it has none:
+        #: then the replay clock never starts).
+        self._first = min(stamps, default=time.time())
+        self._end = max(stamps, default=self._first)
+        #: Where the replay clock started: (recorded time, `clock()` then); speed > 0.
+        self._anchor: tuple[float, float] | None = None
+        #: Recorded time of the last exchange served (the clock at speed 0).
+        self._last_t: float | None = None
         #: Index of every exchange served, in order (for tests and --log).
         self.history: list[int] = []
 
-    def _pick(self, request: httpx.Request) -> int | None:
+    def _candidates(self, request: httpx.Request) -> list[int]:
         params = dict(request.url.params)
-        candidates = [
+        return [
             i
             for i, e in enumerate(self.entries)
             if e["method"] == request.method
             and e["path"] == request.url.path
             and ("params" not in e or e["params"] == params)
         ]
+
+    def _order(self, index: int) -> tuple[float, int]:
+        stamp = _stamp(self.entries[index])
+        return (float("-inf") if stamp is None else stamp, index)
+
+    def _pick(self, request: httpx.Request) -> int | None:
+        candidates = self._candidates(request)
         if not candidates:
             return None
+        index = self._pick_paced(candidates) if self.speed > 0 else self._pick_next(candidates)
+        if index in self._served and _is_event_stream(self.entries[index]):
+            return -1
+        return index
+
+    def _pick_next(self, candidates: list[int]) -> int:
         fresh = [i for i in candidates if i not in self._served]
         if fresh:
             return fresh[0]
         if self.loop:
             self._served.difference_update(candidates)
             return candidates[0]
-        last = candidates[-1]
-        if _is_event_stream(self.entries[last]):
-            return -1
-        return last
+        return candidates[-1]
 
-    async def _pace(self, entry: dict[str, Any]) -> None:
-        recorded = entry.get("t")
-        if not isinstance(recorded, int | float):
-            return
-        if self.speed > 0 and self._previous is not None:
-            previous_t, previous_at = self._previous
-            due = previous_at + (recorded - previous_t) / self.speed
-            wait = due - self._clock()
-            if wait > 0:
-                await self._sleep(wait)
-        self._previous = (recorded, self._clock())
+    def _pick_paced(self, candidates: list[int]) -> int:
+        earliest = min(candidates, key=self._order)
+        if self._anchor is None:
+            stamp = _stamp(self.entries[earliest])
+            if stamp is not None:
+                self._anchor = (stamp, self._clock())
+            return earliest
+        position = self._position()
+        if self.loop and position > self._end:
+            self._anchor = (self._first, self._clock())
+            self._served.clear()
+            position = self._first
+        due = [i for i in candidates if self._order(i)[0] <= position]
+        return max(due, key=self._order) if due else earliest
+
+    def _position(self) -> float:
+        """The replay clock, unclamped (speed > 0, once started)."""
+        assert self._anchor is not None
+        recorded, started_at = self._anchor
+        return recorded + (self._clock() - started_at) * self.speed
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         index = self._pick(request)
@@ -284,40 +321,42 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         entry = self.entries[index]
         self._served.add(index)
         self.history.append(index)
-        await self._pace(entry)
+        stamp = _stamp(entry)
+        if stamp is not None:
+            self._last_t = stamp
         return await _response_for(entry)
 
     def recorded_time(self) -> float | None:
-        """Where the replay stands on the recording's clock (for ages and "ago" texts),
-        moving on at `speed` between responses; None before the first response."""
-        if self._previous is None:
-            return None
-        recorded, served_at = self._previous
-        moved = recorded + (self._clock() - served_at) * self.speed
-        # Never past the recording's next exchange (or its end): a consumer that polls
-        # more slowly than the recording sees its clock stop there, then go on from the
-        # next response, instead of running ahead and jumping back.
-        return min(moved, self._next_recorded(recorded))
-
-    def _next_recorded(self, recorded: float) -> float:
-        last = self.history[-1] if self.history else -1
-        for entry in self.entries[last + 1 :]:
-            t = entry.get("t")
-            if isinstance(t, int | float) and t >= recorded:
-                return float(t)
-        return recorded
+        """Where the replay stands on the recording's clock (for ages and "ago" texts);
+        None before the first response. At speed 0, the time of the exchange served
+        last; otherwise the replay clock, held at the recording's end once there."""
+        if self.speed == 0 or self._anchor is None:
+            return self._last_t
+        return min(self._position(), self._end)
 
     def now(self) -> float:
         """A `time.time` stand-in for a replayed session: the recording's clock, from
         its first exchange on (the wall clock for an empty recording)."""
         recorded = self.recorded_time()
-        if recorded is not None:
-            return recorded
-        stamps = [e["t"] for e in self.entries if isinstance(e.get("t"), int | float)]
-        return float(stamps[0]) if stamps else time.time()
+        return self._first if recorded is None else recorded
 
     async def aclose(self) -> None:
         return None
+
+
+def replay_interval(interval: float, speed: float) -> float:
+    """The wall-clock poll interval that replays a session polled every `interval`
+    seconds at `speed`: `interval / speed` (so every recorded poll is seen), never
+    below the live minimum (`config.MIN_INTERVAL`; a faster replay then skips some).
+    Speed 0 (as fast as asked) keeps `interval`."""
+    if speed <= 0:
+        return interval
+    return max(min(MIN_INTERVAL, interval), interval / speed)
+
+
+def _stamp(entry: dict[str, Any]) -> float | None:
+    t = entry.get("t")
+    return float(t) if isinstance(t, int | float) and not isinstance(t, bool) else None
 
 
 def _is_event_stream(entry: dict[str, Any]) -> bool:
@@ -408,4 +447,5 @@ __all__ = [
     "RecordingTransport",
     "ReplayTransport",
     "load_recording",
+    "replay_interval",
 ]

@@ -19,6 +19,7 @@ from textual.widgets import Select
 from queue_tui import cli
 from queue_tui.api.recording import ReplayTransport
 from queue_tui.config import Settings
+from queue_tui.connect import build_client
 from queue_tui.logsetup import setup_logging
 from queue_tui.tui.app import QueueApp, dashboard_app
 from tests.ui.conftest import first_poll, poll, wait_until
@@ -111,23 +112,47 @@ async def test_filters_are_answered_from_the_recording():
         assert app.clock() == t
 
 
-async def test_paced_replay_clock_moves_on_but_never_runs_ahead_or_back():
-    # Speed 1000: the clock runs 1000x between responses, but stops at the recording's
-    # next exchange, so a dashboard polling more slowly never sees time jump back.
+async def test_speed_4_plays_the_recording_four_times_as_fast():
+    # The transport's clock is a fake one moved by hand: 2 s of wall time at speed 4 is
+    # 8 s of recording, so a poll then shows the page recorded 8 s later (the ones in
+    # between skipped), and the app's clock is there too; never ahead, never back.
     pages = recorded_pages()
-    app = dashboard_app(replay_settings(speed=1000.0))
+    fake = FakeTime()
+    settings = replay_settings(speed=4.0)
+    transport = ReplayTransport(SHIPPED, speed=4.0, clock=fake)
+    app = QueueApp(
+        settings, client=build_client(settings, transport=transport), clock=transport.now
+    )
     async with app.run_test(size=SIZE) as pilot:
         await first_poll(pilot)
+        assert app.clock() == pages[0][0]
+        assert [g.generation_id for g in app.page_rows] == pages[0][1]
         times = [app.clock()]
-        for t, ids in pages[1:5]:
-            await pilot.pause(0.05)  # 50 s of recording at 1000x
-            times.append(app.clock())
-            assert times[-1] == t, "held at the next exchange"
+        for index in (4, 8, 12):
+            fake.now += 2
+            assert app.clock() == pages[index][0], "the clock runs at four times the speed"
             await poll(pilot)
-            assert [g.generation_id for g in app.page_rows] == ids
+            assert [g.generation_id for g in app.page_rows] == pages[index][1]
             times.append(app.clock())
+        fake.now += 0.25  # 1 s of recording: the next page is not due yet
+        await poll(pilot)
+        assert [g.generation_id for g in app.page_rows] == pages[12][1]
+        fake.now += 3600
+        end = max(json.loads(line)["t"] for line in SHIPPED.read_text().splitlines())
+        assert app.clock() == end, "held at the end of the recording"
+        await poll(pilot)
+        assert [g.generation_id for g in app.page_rows] == pages[-1][1]
+        times.append(app.clock())
+        assert app.failure is None
         assert times == sorted(times)
-        assert times[-1] < pages[0][0] + 3600, "not the wall clock"
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def test_cli_hands_replay_speed_and_log_to_the_dashboard(
@@ -147,9 +172,12 @@ def test_cli_hands_replay_speed_and_log_to_the_dashboard(
         assert result.exit_code == 0, result.output
         (settings,) = runs
         assert settings.replay == str(SHIPPED) and settings.replay_speed == 4.0
+        assert settings.interval == 0.5, "polls four times as often as the recording did"
         assert settings.token is None, "a replay sends no token anywhere"
         assert log.exists(), "--log is set up on the dashboard path"
-        assert isinstance(dashboard_app(settings).client.http._transport, ReplayTransport)
+        app = dashboard_app(settings)
+        assert isinstance(app.client.http._transport, ReplayTransport)
+        assert app.poller.interval == 0.5
     finally:
         setup_logging(None)
 

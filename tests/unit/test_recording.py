@@ -32,6 +32,7 @@ from queue_tui.api.recording import (
     RecordingTransport,
     ReplayTransport,
     load_recording,
+    replay_interval,
 )
 from queue_tui.config import DEMO_HOST, Settings
 from queue_tui.connect import build_client
@@ -340,56 +341,198 @@ def test_load_recording_skips_broken_lines(tmp_path: Path) -> None:
     assert len(load_recording(path)) == 2
 
 
-# -- pacing ------------------------------------------------------------------------------------
+# -- pacing: the replay clock --------------------------------------------------------------
 
 
 class FakeTime:
+    """The transport's wall clock, moved by hand."""
+
     def __init__(self) -> None:
         self.now = 100.0
-        self.sleeps: list[float] = []
 
     def __call__(self) -> float:
         return self.now
 
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
+
+def every_two_seconds(path: Path, count: int, start: float = 10.0) -> None:
+    """A recording of `count` unfiltered polls, 2 s apart: rows e0, e1, ..."""
+    write(path, *(entry(start + 2 * i, {}, f"e{i}") for i in range(count)))
 
 
-@pytest.mark.parametrize(
-    ("speed", "expected"), [(1.0, [2.0, 3.0, 0.5]), (2.0, [1.0, 1.5]), (0.0, [])]
-)
-async def test_pacing_follows_recorded_deltas(
-    tmp_path: Path, speed: float, expected: list[float]
-) -> None:
-    path = tmp_path / "rec.jsonl"
-    write(path, entry(10, {}, "a"), entry(12, {}, "b"), entry(15, {}, "c"), entry(16, {}, "d"))
-    fake = FakeTime()
-    transport = ReplayTransport(path, speed=speed, clock=fake, sleep=fake.sleep)
+async def fetch_at(
+    transport: ReplayTransport, fake: FakeTime, steps: list[float], filters: Any = None
+) -> list[tuple[list[str], float | None]]:
+    """Move the wall clock by each step, then poll: (rows, the replay clock) per poll.
+    Also checks that no poll waited: the transport answers at once."""
+    seen = []
     async with QueueClient(settings(), transport=transport) as client:
-        await client.fetch()
-        assert transport.recorded_time() == 10
-        await client.fetch()
-        await client.fetch()
-        fake.now += 0.5  # the consumer took half a second itself
-        await client.fetch()
-    assert fake.sleeps == expected
-    assert transport.history == [0, 1, 2, 3]
+        for step in steps:
+            fake.now += step
+            before = fake.now
+            result = await client.fetch(filters)
+            assert fake.now == before
+            seen.append((ids(result), transport.recorded_time()))
+    return seen
 
 
-async def test_replay_clock_follows_the_recording(tmp_path: Path) -> None:
+async def test_speed_4_serves_the_latest_exchange_due_skipping_the_rest(tmp_path: Path) -> None:
+    # The dashboard polls every 2 s of wall time; at speed 4 that is 8 s of recording,
+    # so each poll sees the hub as of then: every fourth recorded poll.
+    path = tmp_path / "rec.jsonl"
+    every_two_seconds(path, 9)
+    fake = FakeTime()
+    transport = ReplayTransport(path, speed=4, clock=fake)
+    seen = await fetch_at(transport, fake, [0, 2, 2])
+    assert seen == [(["e0"], 10), (["e4"], 18), (["e8"], 26)]
+    assert transport.history == [0, 4, 8]
+
+
+async def test_polling_faster_than_the_recording_sees_the_same_state(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl"
+    every_two_seconds(path, 3)
+    fake = FakeTime()
+    transport = ReplayTransport(path, speed=1, clock=fake)
+    seen = await fetch_at(transport, fake, [0, 0.5, 0.5, 0.5, 0.5, 1.5])
+    assert [rows for rows, _ in seen] == [["e0"], ["e0"], ["e0"], ["e0"], ["e1"], ["e1"]]
+    assert [t for _, t in seen] == [10, 10.5, 11, 11.5, 12, 13.5]
+
+
+async def test_replay_clock_starts_at_the_first_answer_and_stops_at_the_end(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "rec.jsonl"
     write(path, entry(1000, {}, "a"), entry(1010, {}, "b"))
     fake = FakeTime()
-    transport = ReplayTransport(path, speed=2.0, clock=fake, sleep=fake.sleep)
+    transport = ReplayTransport(path, speed=2.0, clock=fake)
     assert transport.now() == 1000  # before the first response: where it starts
+    fake.now += 60  # start-up time does not count
+    assert transport.now() == 1000
     async with build_client(Settings(replay=str(path)), transport=transport) as client:
-        await client.fetch()
+        assert ids(await client.fetch()) == ["a"]
         fake.now += 3
         assert transport.now() == 1006  # three seconds at twice the speed
-        await client.fetch()
+        fake.now += 1000
+        assert transport.now() == 1010, "held at the recording's end"
+        assert ids(await client.fetch()) == ["b"]
+        fake.now += 10
+        assert ids(await client.fetch()) == ["b"], "the view holds still at the end"
         assert transport.now() == 1010
-    assert fake.sleeps == [2.0]
+
+
+async def test_speed_0_serves_one_exchange_per_request_whatever_the_clock(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rec.jsonl"
+    every_two_seconds(path, 3)
+    fake = FakeTime()
+    transport = ReplayTransport(path, speed=0, clock=fake)
+    seen = await fetch_at(transport, fake, [0, 100, 0, 100])
+    assert seen == [(["e0"], 10), (["e1"], 12), (["e2"], 14), (["e2"], 14)]
+
+
+async def test_a_filter_recorded_only_later_is_answered_at_once_without_moving_the_clock(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rec.jsonl"
+    write(
+        path,
+        entry(0, {}, "d0"),
+        entry(2, {}, "d2"),
+        entry(4, {"status": "failed"}, "f4"),
+        entry(6, {}, "d6"),
+        entry(8, {"status": "failed"}, "f8"),
+    )
+    failed = QueueFilters(status="failed")
+    fake = FakeTime()
+    transport = ReplayTransport(path, speed=1, clock=fake)
+    assert await fetch_at(transport, fake, [0]) == [(["d0"], 0)]
+    assert await fetch_at(transport, fake, [1], failed) == [(["f4"], 1)], "a look ahead"
+    assert await fetch_at(transport, fake, [1], failed) == [(["f4"], 2)]
+    assert await fetch_at(transport, fake, [0]) == [(["d2"], 2)], "the clock did not jump"
+    assert await fetch_at(transport, fake, [5], failed) == [(["f4"], 7)]
+    assert await fetch_at(transport, fake, [1], failed) == [(["f8"], 8)]
+
+
+async def test_the_first_request_starts_the_replay_at_its_own_exchange(tmp_path: Path) -> None:
+    # `list --replay FILE --status cancelled` answers with the recorded cancelled page.
+    path = tmp_path / "rec.jsonl"
+    write(path, entry(0, {}, "d0"), entry(40, {"status": "cancelled"}, "c40"), entry(42, {}, "d42"))
+    fake = FakeTime()
+    transport = ReplayTransport(path, speed=1, clock=fake)
+    cancelled = QueueFilters(status="cancelled")
+    assert await fetch_at(transport, fake, [5], cancelled) == [(["c40"], 40)]
+    assert await fetch_at(transport, fake, [1]) == [(["d0"], 41)]
+    assert await fetch_at(transport, fake, [1]) == [(["d42"], 42)]
+
+
+async def test_loop_at_speed_starts_over_after_the_end(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl"
+    write(path, entry(0, {}, "a"), entry(2, {}, "b"))
+    fake = FakeTime()
+    transport = ReplayTransport(path, speed=1, loop=True, clock=fake)
+    seen = await fetch_at(transport, fake, [0, 2, 1, 2])
+    assert seen == [(["a"], 0), (["b"], 2), (["a"], 0), (["b"], 2)]
+
+
+async def test_an_event_stream_is_served_once_then_stays_quiet(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl"
+    stream = {
+        "t": 0,
+        "method": "GET",
+        "path": "/api/events",
+        "params": {},
+        "status": 200,
+        "headers": {"content-type": "text/event-stream"},
+        "body": 'data: {"x": 1}\n\n',
+    }
+    write(path, stream)
+    for speed in (0, 4):
+        fake = FakeTime()
+        transport = ReplayTransport(path, speed=speed, clock=fake)
+        request = httpx.Request("GET", "https://hub.test/api/events")
+        first = await transport.handle_async_request(request)
+        assert await first.aread() == b'data: {"x": 1}\n\n'
+        fake.now += 10
+        again = await transport.handle_async_request(request)
+        assert again.headers["content-type"] == "text/event-stream"
+        assert transport.history == [0], "not served twice"
+        await again.aclose()
+
+
+@pytest.mark.parametrize(
+    ("interval", "speed", "expected"),
+    [(2, 4, 0.5), (2, 1, 2), (2, 0, 2), (2, 10, 0.5), (2, 0.5, 4), (8, 4, 2), (0.5, 4, 0.5)],
+)
+def test_replay_polls_speed_times_as_often(interval: float, speed: float, expected: float) -> None:
+    assert replay_interval(interval, speed) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "interval"),
+    [
+        (["--speed", "4"], 0.5),
+        ([], 2.0),
+        (["--speed", "0"], 2.0),
+        (["--speed", "4", "--interval", "8"], 2.0),
+        (["--speed", "0.5"], 4.0),
+    ],
+)
+def test_cli_events_on_a_replay_polls_at_its_speed(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], interval: float
+) -> None:
+    from queue_tui import cli
+
+    seen: list[Settings] = []
+
+    async def fake_run_events(client: Any, settings: Settings, **kw: Any) -> int:
+        seen.append(settings)
+        return 0
+
+    monkeypatch.setattr("queue_tui.headless.run_events", fake_run_events)
+    result = CliRunner().invoke(cli.main, ["events", "--replay", str(SHIPPED), *args])
+    assert result.exit_code == 0, result.output
+    (used,) = seen
+    assert used.interval == interval
 
 
 # -- through build_client and the CLI -----------------------------------------------------
