@@ -20,14 +20,9 @@ import math
 import random
 import threading
 import time
-from bisect import bisect_right as _bisect
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
-from math import log as _log
-from math import sin as _sin
-from math import sqrt as _sqrt
 from typing import Any
 
 __all__ = [
@@ -73,11 +68,6 @@ class ModelSpec:
         if self.durations:
             mean *= sum(_duration_factor(d) for d in self.durations) / len(self.durations)
         return mean
-
-    @cached_property
-    def _draws(self) -> _Draws:
-        """Constants for drawing this model's rows (built on first use)."""
-        return _Draws(self)
 
 
 def _duration_factor(duration: float | None) -> float:
@@ -294,114 +284,6 @@ _VIDEO_STYLES = (
 _LORAS = ("brand-style-v3", "product-lighting", "acme-mascot-v2", "film-look")
 _MODULES = {"image": ("flux", "sdxl", "imagen"), "video": ("wan_video", "kling", "veo")}
 
-# ---------------------------------------------------------------- draw tables
-# The warm-up draws ~1,400 rows, so the row generation below spells out what the
-# `random.Random` methods do instead of calling them: the same calls to `random()` and
-# `getrandbits()` in the same order, and the same arithmetic, so the same seed gives
-# the same rows (tests/unit/test_simulator_warmup_identity.py holds a digest of them
-# and checks each spelled-out draw against the library's).  In CPython:
-#   choice(seq)         -> seq[r], r = getrandbits(k) redrawn while r >= n  (n = len(seq),
-#                          k = n.bit_length()); randint(a, b) is a + the same with n = b-a+1
-#   choices(pop, cum_weights=cum)[0] -> pop[bisect_right(cum, random() * (cum[-1] + 0.0), 0,
-#                          len(pop) - 1)]
-#   uniform(a, b)       -> a + (b - a) * random()
-#   expovariate(lam)    -> -log(1.0 - random()) / lam
-#   triangular(lo, hi, mode) -> see _Draws.
-_TWO_PI = 2 * math.pi
-_SEED_SPAN = 2**32  # rng.randint(0, 2**32 - 1) draws 33 bits, redrawn while >= 2**32
-_NS_N = len(_NAMESPACES)
-_NS_K = _NS_N.bit_length()
-_IMAGE_REPO_TOTAL = _IMAGE_REPO_CUM[-1] + 0.0
-_VIDEO_REPO_TOTAL = _VIDEO_REPO_CUM[-1] + 0.0
-_FOLDER_TOTAL = _FOLDER_CUM[-1] + 0.0
-_GIBS = (1.25, 2.5, 3.75, 5.0, 10.0)
-_OTHER_SIZES = (4032, 4608, 2048)
-
-
-def _below(getrandbits: Callable[[int], int], n: int) -> int:
-    """``rng._randbelow(n)`` (what ``choice`` and ``randint`` use): uniform in [0, n)."""
-    k = n.bit_length()
-    r = getrandbits(k)
-    while r >= n:
-        r = getrandbits(k)
-    return r
-
-
-class _Prompts:
-    """Every "subject, style" prompt of a media type, prebuilt."""
-
-    __slots__ = ("k_styles", "k_subjects", "n_styles", "n_subjects", "table")
-
-    def __init__(self, subjects: tuple[str, ...], styles: tuple[str, ...]) -> None:
-        self.table = tuple(tuple(f"{subject}, {style}" for style in styles) for subject in subjects)
-        self.n_subjects = len(subjects)
-        self.k_subjects = self.n_subjects.bit_length()
-        self.n_styles = len(styles)
-        self.k_styles = self.n_styles.bit_length()
-
-
-_IMAGE_PROMPTS = _Prompts(_IMAGE_SUBJECTS, _IMAGE_STYLES)
-_VIDEO_PROMPTS = _Prompts(_VIDEO_SUBJECTS, _VIDEO_STYLES)
-
-
-class _Draws:
-    """Per-model constants for the row draws: choice sizes, cumulative weights, and the
-    runtime's triangular distribution, whose ``random.triangular`` is::
-
-        u = random(); c = (mode - low) / (high - low)   # ZeroDivisionError -> low
-        if u > c: u, c, low, high = 1.0 - u, 1.0 - c, high, low
-        return low + (high - low) * sqrt(u * c)
-    """
-
-    __slots__ = (
-        "batch_cum",
-        "batch_total",
-        "c",
-        "c1",
-        "err_cum",
-        "err_hi",
-        "err_total",
-        "errors",
-        "hi",
-        "k_durations",
-        "k_ratios",
-        "lo",
-        "n_durations",
-        "n_ratios",
-        "rspan",
-        "span",
-    )
-
-    def __init__(self, spec: ModelSpec) -> None:
-        video = spec.media_type == "video"
-        self.batch_cum = _VIDEO_BATCH_CUM if video else _IMAGE_BATCH_CUM
-        self.batch_total = self.batch_cum[-1] + 0.0
-        self.n_ratios = len(spec.aspect_ratios)
-        self.k_ratios = self.n_ratios.bit_length()
-        self.n_durations = len(spec.durations)
-        self.k_durations = self.n_durations.bit_length()
-        lo, hi = spec.runtime
-        mode = lo + (hi - lo) * 0.35  # the mode _make_rows asks for
-        self.lo, self.hi = lo, hi
-        self.span, self.rspan = hi - lo, lo - hi
-        try:
-            c = (mode - lo) / (hi - lo)
-        except ZeroDivisionError:
-            self.c: float | None = None
-            self.c1 = 0.0
-        else:
-            self.c, self.c1 = c, 1.0 - c
-        table = (_VIDEO_ERRORS if video else _IMAGE_ERRORS) + spec.errors
-        self.errors = table
-        cum = list(itertools.accumulate(w for _, _, w in table))
-        total = cum[-1] + 0.0 if cum else 0.0
-        # Weights `choices` would refuse: leave the draw (and the error) to it.
-        usable = total > 0.0 and math.isfinite(total)
-        self.err_cum: list[float] | None = cum if usable else None
-        self.err_total = total
-        self.err_hi = len(table) - 1
-
-
 # Row fields known to the spec / the simulator (extras from POST bodies never override them).
 _CORE_FIELDS = frozenset(
     {
@@ -474,6 +356,7 @@ class _Row:
 
     def __init__(
         self,
+        *,
         id: str,
         model: str,
         media_type: str,
@@ -491,8 +374,7 @@ class _Row:
         fail_error: str | None,
         extras: dict[str, Any] | None = None,
     ) -> None:
-        # Plain assignments (not a loop of setattr): the warm-up makes ~1,400 rows,
-        # passing these positionally.
+        # Plain assignments (not a loop of setattr): the warm-up makes ~1,400 rows.
         self.id = id
         self.model = model
         self.media_type = media_type
@@ -721,40 +603,28 @@ class QueueSimulator:
         )
 
     def _schedule_arrival(self, name: str, after: float) -> None:
-        """Next arrival of a non-homogeneous Poisson process (thinning).
-
-        ``rng.expovariate`` and :meth:`_demand` are written out (same arithmetic, same
-        order): this runs once per background request.
-        """
+        """Next arrival of a non-homogeneous Poisson process (thinning)."""
         state = self._models[name]
-        modulation = self.MODULATION
-        a1, a2 = modulation
-        peak = 1.0 + sum(modulation)
+        peak = 1.0 + sum(self.MODULATION)
         lam = state.rate * peak
-        p1, p2 = state.periods
-        f1, f2 = state.phases
-        random_ = self._rng.random
         t = after
+        rng = self._rng
         for _ in range(10_000):
-            t += -_log(1.0 - random_()) / lam
-            if random_() * peak <= (
-                1.0 + a1 * _sin(_TWO_PI * t / p1 + f1) + a2 * _sin(_TWO_PI * t / p2 + f2)
-            ):
+            t += rng.expovariate(lam)
+            if rng.random() * peak <= self._demand(state, t):
                 break
-        heapq.heappush(self._heap, (t, next(self._seq), _ARRIVAL, name))
+        self._push(t, _ARRIVAL, name)
 
     def _run_until(self, target: float) -> None:
         heap = self._heap
-        heappop = heapq.heappop
         while heap and heap[0][0] <= target:
-            when, _, kind, data = heappop(heap)
-            if when > self._now:
-                self._now = when
-            if kind == _FINISH:
-                self._finish(data)
-            elif kind == _ARRIVAL:
+            when, _, kind, data = heapq.heappop(heap)
+            self._now = max(self._now, when)
+            if kind == _ARRIVAL:
                 self._background_request(data)
                 self._schedule_arrival(data, when)
+            elif kind == _FINISH:
+                self._finish(data)
             elif kind == _CANCEL:
                 row = data
                 if row.status in ACTIVE_STATUSES and row.cancel_at == when:
@@ -762,56 +632,46 @@ class QueueSimulator:
             elif kind == _BURST:
                 self._burst_request()
                 self._push(when + self._rng.expovariate(1.0 / self.BURST_INTERVAL), _BURST, None)
-        if target > self._now:
-            self._now = target
+        self._now = max(self._now, target)
 
     def _start_waiting(self, state: _ModelState) -> None:
-        queue = state.queue
-        slots = state.spec.slots
-        if not queue or state.running >= slots:
-            return
-        now = self._now
-        heap, seq = self._heap, self._seq
-        while queue and state.running < slots:
-            row = queue.popleft()
+        while state.queue and state.running < state.spec.slots:
+            row = state.queue.popleft()
             row.status = "processing"
-            row.started = now
+            row.started = self._now
             state.running += 1
-            heapq.heappush(heap, (now + row.run_for, next(seq), _FINISH, row))
+            self._push(self._now + row.run_for, _FINISH, row)
 
     def _finish(self, row: _Row) -> None:
-        gid = row.id
-        active = self._active
-        if row.status != "processing" or gid not in active:
+        if row.status != "processing" or row.id not in self._active:
             return  # cancelled meanwhile
-        outcome = row.status = row.outcome
-        now = row.completed = self._now
-        if outcome == "failed":
+        row.status = row.outcome
+        row.completed = self._now
+        if row.outcome == "failed":
             row.error = row.fail_error
-        # _retire, written out (the row is known to be active).
-        del active[gid]
-        self._terminal[gid] = row
-        self._terminal_order.append((now, gid))
+        self._retire(row)
         state = self._models[row.model]
         state.running -= 1
-        if not self._warming:
-            if outcome == "succeeded":
-                event = {
-                    "generation_id": gid,
-                    "status": "succeeded",
-                    "media_type": row.media_type,
-                    "model": row.model,
-                    "url": row.result_url,
-                }
-            else:
-                event = {
-                    "generation_id": gid,
-                    "status": "failed",
-                    "media_type": row.media_type,
-                    "model": row.model,
-                    "error": row.error,
-                }
-            self._pending_events.append(event)
+        if self._warming:
+            self._start_waiting(state)
+            return
+        if row.status == "succeeded":
+            event = {
+                "generation_id": row.id,
+                "status": "succeeded",
+                "media_type": row.media_type,
+                "model": row.model,
+                "url": row.result_url,
+            }
+        else:
+            event = {
+                "generation_id": row.id,
+                "status": "failed",
+                "media_type": row.media_type,
+                "model": row.model,
+                "error": row.error,
+            }
+        self._pending_events.append(event)
         self._start_waiting(state)
 
     def _cancel_row(self, row: _Row) -> None:
@@ -848,7 +708,6 @@ class QueueSimulator:
         self._start_waiting(state)
 
     # ------------------------------------------------------------------ row generation
-    # The draws below are spelled out (see the note above _TWO_PI): keep their order.
 
     @staticmethod
     def _new_id(rng: random.Random) -> str:
@@ -859,72 +718,61 @@ class QueueSimulator:
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def _pick_target(self, rng: random.Random, media_type: str) -> tuple[str | None, ...]:
-        random_ = rng.random
-        if random_() < 0.04:
+        if rng.random() < 0.04:
             return (None, None, None)
-        getrandbits = rng.getrandbits
-        i = getrandbits(_NS_K)  # rng.choice(_NAMESPACES)
-        while i >= _NS_N:
-            i = getrandbits(_NS_K)
-        if media_type == "video":  # rng.choices(_REPOS, cum_weights=...)[0]
-            repo = _REPOS[_bisect(_VIDEO_REPO_CUM, random_() * _VIDEO_REPO_TOTAL, 0, 2)]
+        ns = rng.choice(_NAMESPACES)
+        if media_type == "video":
+            repo = rng.choices(_REPOS, cum_weights=_VIDEO_REPO_CUM)[0]
         else:
-            repo = _REPOS[_bisect(_IMAGE_REPO_CUM, random_() * _IMAGE_REPO_TOTAL, 0, 2)]
-        folder = _FOLDERS[_bisect(_FOLDER_CUM, random_() * _FOLDER_TOTAL, 0, 2)]
-        return (_NAMESPACES[i], repo, folder)
+            repo = rng.choices(_REPOS, cum_weights=_IMAGE_REPO_CUM)[0]
+        folder = rng.choices(_FOLDERS, cum_weights=_FOLDER_CUM)[0]
+        return (ns, repo, folder)
 
     @staticmethod
     def _prompt(rng: random.Random, media_type: str) -> str:
-        """``f"{rng.choice(subjects)}, {rng.choice(styles)}"``, from the prebuilt table."""
-        prompts = _VIDEO_PROMPTS if media_type == "video" else _IMAGE_PROMPTS
-        getrandbits = rng.getrandbits
-        n, k = prompts.n_subjects, prompts.k_subjects
-        i = getrandbits(k)
-        while i >= n:
-            i = getrandbits(k)
-        n, k = prompts.n_styles, prompts.k_styles
-        j = getrandbits(k)
-        while j >= n:
-            j = getrandbits(k)
-        return prompts.table[i][j]
+        if media_type == "video":
+            return f"{rng.choice(_VIDEO_SUBJECTS)}, {rng.choice(_VIDEO_STYLES)}"
+        return f"{rng.choice(_IMAGE_SUBJECTS)}, {rng.choice(_IMAGE_STYLES)}"
 
     def _error_for(self, rng: random.Random, spec: ModelSpec) -> tuple[str, str]:
-        draws = spec._draws
-        table = draws.errors
-        random_ = rng.random
-        getrandbits = rng.getrandbits
-        if draws.err_cum is None:
-            template, timing, _ = rng.choices(table, weights=[w for _, _, w in table])[0]
-        else:  # rng.choices(table, weights=...)[0]
-            template, timing, _ = table[
-                _bisect(draws.err_cum, random_() * draws.err_total, 0, draws.err_hi)
-            ]
-        # Every value is drawn, used by the template or not.
-        gib = _GIBS[_below(getrandbits, 5)]
-        used = 70.0 + (77.5 - 70.0) * random_()
-        free = 180 + _below(getrandbits, 1721)
-        reserved = 76.0 + (78.5 - 76.0) * random_()
-        node = 1 + _below(getrandbits, 48)
-        lora = _LORAS[_below(getrandbits, len(_LORAS))]
-        rank = _below(getrandbits, 8)
-        module = rng.choice(_MODULES[spec.media_type])
-        line = 80 + _below(getrandbits, 341)
-        other = _OTHER_SIZES[_below(getrandbits, 3)]
-        if "{" not in template and "}" not in template:
-            return template, timing  # what format() would give
+        common = _VIDEO_ERRORS if spec.media_type == "video" else _IMAGE_ERRORS
+        table = common + spec.errors
+        template, timing, _ = rng.choices(table, weights=[w for _, _, w in table])[0]
+        gib = rng.choice((1.25, 2.5, 3.75, 5.0, 10.0))
         message = template.format(
             gib=f"{gib:.2f}",
-            used=f"{used:.2f}",
-            free=free,
-            reserved=f"{reserved:.2f}",
-            node=node,
-            lora=lora,
-            rank=rank,
-            module=module,
-            line=line,
-            other=other,
+            used=f"{rng.uniform(70.0, 77.5):.2f}",
+            free=rng.randint(180, 1900),
+            reserved=f"{rng.uniform(76.0, 78.5):.2f}",
+            node=rng.randint(1, 48),
+            lora=rng.choice(_LORAS),
+            rank=rng.randint(0, 7),
+            module=rng.choice(_MODULES[spec.media_type]),
+            line=rng.randint(80, 420),
+            other=rng.choice((4032, 4608, 2048)),
         )
         return message, timing
+
+    def _plan_run(
+        self, rng: random.Random, spec: ModelSpec, duration: float | None, forced_error: str | None
+    ) -> tuple[float, str, str | None]:
+        """(processing seconds, outcome, error message) for one row."""
+        lo, hi = spec.runtime
+        runtime = rng.triangular(lo, hi, lo + (hi - lo) * 0.35) * _duration_factor(duration)
+        if forced_error is not None:
+            return rng.uniform(0.2, 1.5), "failed", forced_error
+        if rng.random() >= spec.fail_rate:
+            return runtime, "succeeded", None
+        message, timing = self._error_for(rng, spec)
+        if timing == _TIMEOUT:
+            run_for = 300.0
+        elif timing == _EARLY:
+            run_for = rng.uniform(0.3, 2.5)
+        elif timing == _MID:
+            run_for = runtime * rng.uniform(0.2, 0.7)
+        else:
+            run_for = runtime * rng.uniform(0.8, 1.0)
+        return run_for, "failed", message
 
     def _make_rows(
         self,
@@ -946,128 +794,56 @@ class QueueSimulator:
         forced = None
         if aspect_ratio is not None and aspect_ratio not in spec.aspect_ratios:
             forced = f"Invalid aspect_ratio '{aspect_ratio}' for model {spec.name}"
-        random_ = rng.random
-        getrandbits = rng.getrandbits
-        if seed is None:  # rng.randint(0, 2**32 - 1)
-            base_seed = getrandbits(33)
-            while base_seed >= _SEED_SPAN:
-                base_seed = getrandbits(33)
-        else:
-            base_seed = seed
-        draws = spec._draws
-        lo, hi, span, rspan, c, c1 = (
-            draws.lo,
-            draws.hi,
-            draws.span,
-            draws.rspan,
-            draws.c,
-            draws.c1,
-        )
-        factor = _duration_factor(duration)
-        fail_rate = spec.fail_rate
-        name = spec.name
-        namespace, repo, folder = target[0], target[1], target[2]
+        base_seed = rng.randint(0, 2**32 - 1) if seed is None else seed
         rows = []
         for i in range(count):
-            # Processing time and outcome: rng.triangular(lo, hi, mode) * factor, ...
-            u = random_()
-            if c is None:
-                runtime = lo * factor
-            elif u > c:
-                runtime = (hi + rspan * _sqrt((1.0 - u) * c1)) * factor
-            else:
-                runtime = (lo + span * _sqrt(u * c)) * factor
-            if forced is not None:
-                run_for, outcome, error = 0.2 + (1.5 - 0.2) * random_(), "failed", forced
-            elif random_() >= fail_rate:
-                run_for, outcome, error = runtime, "succeeded", None
-            else:
-                outcome = "failed"
-                error, timing = self._error_for(rng, spec)
-                if timing == _TIMEOUT:
-                    run_for = 300.0
-                elif timing == _EARLY:
-                    run_for = 0.3 + (2.5 - 0.3) * random_()
-                elif timing == _MID:
-                    run_for = runtime * (0.2 + (0.7 - 0.2) * random_())
-                else:
-                    run_for = runtime * (0.8 + (1.0 - 0.8) * random_())
-            # ... then the id (_new_id, written out).
-            h = f"{(getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET:032x}"
+            run_for, outcome, error = self._plan_run(rng, spec, duration, forced)
             row = _Row(
-                f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",
-                name,
-                media_type,
-                "queued",
-                when,
-                namespace,
-                repo,
-                folder,
-                prompt,
-                base_seed + i,
-                aspect_ratio,
-                duration,
-                run_for,
-                outcome,
-                error,
-                extras,
+                id=self._new_id(rng),
+                model=spec.name,
+                media_type=media_type,
+                status="queued",
+                enqueued=when,
+                namespace=target[0],
+                repo=target[1],
+                folder=target[2],
+                prompt=prompt,
+                seed=base_seed + i,
+                aspect_ratio=aspect_ratio,
+                duration=duration,
+                run_for=run_for,
+                outcome=outcome,
+                fail_error=error,
+                extras=extras,
             )
-            if cancel_intent and random_() < cancel_intent:
-                row.cancel_at = when + (1.0 + (120.0 - 1.0) * random_())  # uniform(1, 120)
+            if cancel_intent and rng.random() < cancel_intent:
+                row.cancel_at = when + rng.uniform(1.0, 120.0)
             rows.append(row)
         return rows
 
     def _background_request(self, name: str) -> None:
         rng = self._rng
-        getrandbits = rng.getrandbits
-        state = self._models[name]
-        spec = state.spec
-        draws = spec._draws
-        # rng.choices(_BATCH_SIZES, cum_weights=...)[0]
-        count = _BATCH_SIZES[_bisect(draws.batch_cum, rng.random() * draws.batch_total, 0, 3)]
-        n = draws.n_durations
-        duration = None
-        if n:  # rng.choice(spec.durations)
-            k = draws.k_durations
-            i = getrandbits(k)
-            while i >= n:
-                i = getrandbits(k)
-            duration = spec.durations[i]
-        prompt = self._prompt(rng, spec.media_type)
-        target = self._pick_target(rng, spec.media_type)
-        n = draws.n_ratios
-        if not n:
-            rng.choice(spec.aspect_ratios)  # raises, as it always did
-        k = draws.k_ratios
-        i = getrandbits(k)  # rng.choice(spec.aspect_ratios)
-        while i >= n:
-            i = getrandbits(k)
+        spec = self._models[name].spec
+        video = spec.media_type == "video"
+        cum = _VIDEO_BATCH_CUM if video else _IMAGE_BATCH_CUM
+        count = rng.choices(_BATCH_SIZES, cum_weights=cum)[0]
+        duration = rng.choice(spec.durations) if spec.durations else None
         rows = self._make_rows(
             rng,
             spec,
             count,
-            prompt=prompt,
-            target=target,
+            prompt=self._prompt(rng, spec.media_type),
+            target=self._pick_target(rng, spec.media_type),
             seed=None,
-            aspect_ratio=spec.aspect_ratios[i],
+            aspect_ratio=rng.choice(spec.aspect_ratios),
             duration=duration,
             media_type=spec.media_type,
             cancel_intent=self.CANCEL_INTENT,
         )
-        queue = state.queue
-        if len(queue) >= self.max_backlog:
+        if len(self._models[name].queue) >= self.max_backlog:
             return  # the model is swamped: this user gives up before submitting
-        # _admit, written out.
-        active = self._active
-        heap, seq = self._heap, self._seq
-        slots = spec.slots
         for row in rows:
-            active[row.id] = row
-            queue.append(row)
-            if row.cancel_at is not None:
-                heapq.heappush(heap, (row.cancel_at, next(seq), _CANCEL, row))
-            if state.running < slots:
-                self._start_waiting(state)
+            self._admit(row)
 
     def _burst_request(self) -> None:
         """A dataset job: one user enqueues a pile of image rows at once."""
