@@ -56,13 +56,24 @@ OTHER_EVENT = "workspace_updated"
 LIST_FILTERS = ("namespace", "model", "media_type", "status", "repo", "folder")
 
 
-class HubJSONResponse(JSONResponse):
-    """JSON like the hub sends it; unknown objects are stringified rather than crashing."""
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode(
+def hub_json(data: Any) -> bytes:
+    """Compact JSON in UTF-8; unknown objects are stringified rather than crashing. A
+    string holding a lone surrogate (which UTF-8 cannot carry, and which a row can hold:
+    `add_row`, a POSTed `\\ud800` escape) makes the whole body go out with non-ASCII
+    characters escaped instead, so the hub still answers with valid JSON."""
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode(
             "utf-8"
         )
+    except UnicodeEncodeError:
+        return json.dumps(data, separators=(",", ":"), default=str).encode("ascii")
+
+
+class HubJSONResponse(JSONResponse):
+    """JSON like the hub sends it (`hub_json`)."""
+
+    def render(self, content: Any) -> bytes:
+        return hub_json(content)
 
 
 def error_response(status_code: int, error_type: str, title: str) -> Response:
@@ -81,8 +92,7 @@ def invalid_params(title: str) -> Response:
 
 def format_sse(event: str, data: Any) -> bytes:
     """One SSE message: ``event: <name>\\ndata: <json>\\n\\n``."""
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
-    return f"event: {event}\ndata: {payload}\n\n".encode()
+    return b"event: " + event.encode() + b"\ndata: " + hub_json(data) + b"\n\n"
 
 
 KEEPALIVE = b": keep-alive\n\n"

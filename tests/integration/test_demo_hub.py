@@ -252,6 +252,24 @@ def test_enqueue_bad_body_is_422(client: httpx.Client, content: bytes) -> None:
     assert body["status"] == "error" and body["error"]["type"] == "invalid_params"
 
 
+def test_a_posted_lone_surrogate_comes_back_as_valid_json(client: httpx.Client) -> None:
+    """UTF-8 cannot carry a lone surrogate: the hub escapes it (valid JSON, same text)
+    instead of failing the request, and the list keeps answering."""
+    content = b'{"model": "flux-1-schnell", "prompt": "x\\ud800y", "target_namespace": "ox"}'
+    response = client.post(
+        "/api/ai/queue", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    gid = response.json()["generations"][0]["generation_id"]
+    row = client.get(f"/api/ai/queue/{gid}")
+    assert row.status_code == 200
+    assert b"\\ud800" in row.content
+    assert row.json()["prompt"] == "x\ud800y"
+    listed = client.get("/api/ai/queue", params={"namespace": "ox"})
+    assert listed.status_code == 200
+    assert "x\ud800y" in {r["prompt"] for r in listed.json()["generations"]}
+
+
 # ---------------------------------------------------------------- events
 
 
