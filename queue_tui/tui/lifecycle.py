@@ -13,8 +13,12 @@ dashboard makes of them:
   finished"); `--read-only` removes the action (binding, palette entry) and the footer
   says "read-only";
 - toasts: a failure (model and the error's headline), a success with
-  `--notify-success`, always a watched (`w`, "★") generation's end; `--bell` rings on
-  failures;
+  `--notify-success`, always a watched (`w`, "★") generation's end; `--bell` rings with
+  a failure toast. Failure and success toasts are paced (`ToastPolicy`, `ToastGate`):
+  at most one toast (or summary) of a kind per 15 s, 30 s below 100x30, where toasts
+  are also one at a time and shorter; what comes in between is held and told in the
+  next one ("3 more generations failed: ..."). Watched ones are never held, and the
+  status bar and the stats panel (`t`) count every failure at once;
 - `t` shows the stats panel (`compute_stats` once per poll: per model and overall, a
   depth sparkline, failures grouped by message); the ETA column comes from the same
   computation.
@@ -31,6 +35,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -84,6 +89,77 @@ SUCCESS_TIMEOUT = 5.0
 #: From this width the stats panel sits beside (or below) the table; narrower, it takes
 #: the table's place (see app.tcss).
 STATS_BESIDE_TABLE = 120
+
+
+@dataclass(frozen=True)
+class ToastPolicy:
+    """How chatty the failure (and `--notify-success`) toasts may be.
+
+    Watched generations are not limited: the user asked to be told.
+    """
+
+    #: Seconds (app clock) after a toast of one kind before the next one of that kind;
+    #: what arrives in between is held and told in one toast when the gap ends.
+    gap: float
+    #: Individual toasts in one go; more become one summary toast.
+    per_batch: int
+    #: Characters of an error's headline in a toast.
+    error_len: int
+    failure_timeout: float
+    success_timeout: float
+
+
+ROOMY_TOASTS = ToastPolicy(
+    gap=15.0,
+    per_batch=TOASTS_PER_BATCH,
+    error_len=120,
+    failure_timeout=FAILURE_TIMEOUT,
+    success_timeout=SUCCESS_TIMEOUT,
+)
+#: At 80x24 a toast covers a third of the table: fewer, shorter (two lines of a
+#: toast: model, id and 48 characters of error), briefer ones.
+COMPACT_TOASTS = ToastPolicy(
+    gap=30.0, per_batch=1, error_len=48, failure_timeout=6.0, success_timeout=4.0
+)
+#: Narrower or shorter terminals than this get `COMPACT_TOASTS`.
+COMPACT_TOASTS_BELOW = (100, 30)
+
+
+class ToastGate:
+    """At most one toast per kind per `gap` seconds (no Textual: plain bookkeeping).
+
+    `admit` takes a kind's new events and returns what to tell now: nothing while the
+    kind's gap runs (the events are held), else everything held so far plus the new
+    events. Nothing is dropped: held events wait for the next open gap.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+        self.held: dict[str, list[LifecycleEvent]] = {}
+
+    def is_open(self, kind: str, now: float, gap: float) -> bool:
+        last = self._last.get(kind)
+        # A clock set back (wall clock) must not keep the gate shut for hours.
+        return last is None or now >= last + gap or now < last
+
+    def admit(
+        self, kind: str, events: Iterable[LifecycleEvent], now: float, gap: float
+    ) -> tuple[list[LifecycleEvent], int]:
+        """(events to tell now, how many of them were held from an earlier call)."""
+        held = self.held.setdefault(kind, [])
+        before = len(held)
+        held.extend(events)
+        if not held or not self.is_open(kind, now, gap):
+            return [], 0
+        self.held[kind] = []
+        return held, before
+
+    def told(self, kind: str, now: float) -> None:
+        self._last[kind] = now
+
+    def holding(self) -> bool:
+        return any(self.held.values())
+
 
 LIFECYCLE_BINDINGS: list[Binding] = [
     Binding("delete,C", "cancel_generation", "Cancel"),
@@ -153,6 +229,8 @@ class LifecycleMixin(_Base):
         self._observed_key: tuple[Any, ...] | None = None
         self._next_expiry = math.inf
         self._pending_shown: list[str] = []
+        #: Paces failure and success toasts (see `ToastPolicy`).
+        self.toast_gate = ToastGate()
 
     # -- feeding the tracker (poll worker and event stream worker) -----------------------
 
@@ -293,16 +371,26 @@ class LifecycleMixin(_Base):
         return counts
 
     def lifecycle_tick(self, now: float) -> None:
-        """Every second: drop finished rows whose linger just ran out."""
+        """Every second: drop finished rows whose linger just ran out; tell the toasts
+        held back once their gap has run out, even if no poll brings news."""
         if now > self._next_expiry:
             self.render_rows()
+        if self.toast_gate.holding():
+            self._tell([], [], now)
 
     # -- notifications ---------------------------------------------------------------------
 
+    @property
+    def toast_policy(self) -> ToastPolicy:
+        narrow, short = COMPACT_TOASTS_BELOW
+        size = self.size
+        return COMPACT_TOASTS if size.width < narrow or size.height < short else ROOMY_TOASTS
+
     def announce(self) -> None:
-        """Toasts (and the bell) for the events gathered since the last call."""
+        """Toasts (and the bell) for the events gathered since the last call, and for
+        those held back (`toast_gate`) whose gap has run out."""
         events, self._unannounced = self._unannounced, []
-        if not events:
+        if not events and not self.toast_gate.holding():
             return
         self.announced.extend(events)
         del self.announced[:-500]
@@ -314,6 +402,7 @@ class LifecycleMixin(_Base):
             if not event.is_final or event.source == "cancel":
                 continue  # a cancel from here has its own toast
             if event.generation_id in watched:
+                # Asked for by the user: told at once, and not counted against the gap.
                 self._notify_watched(event)
                 rang = rang or event.kind is EventKind.FAILED
                 continue
@@ -323,19 +412,67 @@ class LifecycleMixin(_Base):
                 failures.append(event)
             elif event.kind is EventKind.SUCCEEDED and self.settings.notify_success:
                 successes.append(event)
-        self._toast_batch(
-            failures,
-            "failed",
-            _error,
-            severity="error",
-            timeout=FAILURE_TIMEOUT,
-            hint=" (t: stats)",
-        )
-        self._toast_batch(
-            successes, "succeeded", _url, severity="information", timeout=SUCCESS_TIMEOUT
-        )
-        if self.settings.bell and (failures or rang):
+        self._tell(failures, successes, self.clock(), rang=rang)
+
+    def _tell(
+        self,
+        failures: list[LifecycleEvent],
+        successes: list[LifecycleEvent],
+        now: float,
+        *,
+        rang: bool = False,
+    ) -> None:
+        """Failure and success toasts through the gate; the bell with a failure toast
+        (`rang`: a watched generation failed)."""
+        policy = self.toast_policy
+        if self._toast_gated("failed", failures, now, policy):
+            rang = True
+        self._toast_gated("succeeded", successes, now, policy)
+        if self.settings.bell and rang:
             self.bell()
+
+    def _toast_gated(
+        self, kind: str, events: list[LifecycleEvent], now: float, policy: ToastPolicy
+    ) -> bool:
+        """Toast `events` of one kind, or hold them until the kind's gap has run out (a
+        held event is told with the next toast of its kind: "3 more generations
+        failed"). True when a toast went out."""
+        gate = self.toast_gate
+        batch, held = gate.admit(kind, events, now, policy.gap)
+        if held:
+            # Held while the user may have narrowed the view: only what it shows is news.
+            matches = self.filters.matches
+            kept = [e for e in batch[:held] if matches(e.generation)]
+            batch, held = kept + batch[held:], len(kept)
+        if not batch:
+            return False
+        gate.told(kind, now)
+        # Events held back are folded into one summary, however few.
+        per_batch = 1 if held else policy.per_batch
+        if kind == "failed":
+            error_len = policy.error_len
+            self._toast_batch(
+                batch,
+                "failed",
+                lambda gen: _error(gen, error_len),
+                severity="error",
+                timeout=policy.failure_timeout,
+                per_batch=per_batch,
+                more=held > 0,
+                common=_common_error(batch, max(20, error_len // 2)),
+                hint=" (t: stats)",
+            )
+        else:
+            self._toast_batch(
+                batch,
+                "succeeded",
+                _url,
+                severity="information",
+                timeout=policy.success_timeout,
+                per_batch=per_batch,
+                more=held > 0,
+            )
+        return True
 
     def _toast_batch(
         self,
@@ -345,12 +482,16 @@ class LifecycleMixin(_Base):
         *,
         severity: SeverityLevel,
         timeout: float,
+        per_batch: int = TOASTS_PER_BATCH,
+        more: bool = False,
+        common: str = "",
         hint: str = "",
     ) -> None:
-        """One toast per event, or a single summary when a poll brings many."""
-        if len(events) > TOASTS_PER_BATCH:
+        """One toast per event, or a single summary when there are many."""
+        if len(events) > per_batch:
+            count = f"{len(events)} more" if more else str(len(events))
             self.notify(
-                f"{len(events)} generations {outcome}: {_by_model(events)}{hint}",
+                f"{count} generations {outcome}: {_by_model(events)}{common}{hint}",
                 title=f"Generations {outcome}",
                 severity=severity,
                 markup=False,
@@ -642,8 +783,17 @@ def _model(gen: Generation) -> str:
     return clean(gen.model_name, max_len=40)
 
 
-def _error(gen: Generation) -> str:
-    return error_headline(gen.error_message, max_len=120) or "(no error message)"
+def _error(gen: Generation, max_len: int = 120) -> str:
+    return error_headline(gen.error_message, max_len=max_len) or "(no error message)"
+
+
+def _common_error(events: list[LifecycleEvent], max_len: int) -> str:
+    """ "; 3× <headline>" for the error most of a summary's failures share, else ""."""
+    counts = Counter(_error(e.generation, max_len) for e in events)
+    if not counts:
+        return ""
+    text, n = counts.most_common(1)[0]
+    return f"; {n}× {text}" if n >= 2 and n * 2 >= len(events) else ""
 
 
 def _url(gen: Generation) -> str:
@@ -663,6 +813,8 @@ __all__ = [
     "HUB_ACTIONS",
     "LIFECYCLE_BINDINGS",
     "LifecycleMixin",
+    "ToastGate",
+    "ToastPolicy",
     "path_safe",
     "short_id",
 ]
