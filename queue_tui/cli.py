@@ -32,7 +32,7 @@ with imports_paused_gc():
     from queue_tui.api.errors import QueueError
     from queue_tui.api.models import API_MEDIA_TYPES, API_STATUSES, Generation
     from queue_tui.config import Settings, config_path, resolve_settings
-    from queue_tui.connect import build_client
+    from queue_tui.connect import build_client, client_and_clock
     from queue_tui.core.sanitize import clean
     from queue_tui.core.timefmt import fmt_duration
     from queue_tui.logsetup import setup_logging
@@ -274,12 +274,12 @@ def main(ctx: click.Context, **kwargs: Any) -> None:
 @handle_errors
 def list_command(as_json: bool, jsonl: bool, **kwargs: Any) -> None:
     """One poll: print the queue and exit."""
-    import time
 
     settings = _settings_from(kwargs)
+    client, clock = client_and_clock(settings, seed=kwargs["seed"])
 
     async def go() -> Any:
-        async with build_client(settings, seed=kwargs["seed"]) as client:
+        async with client:
             return await client.fetch(settings.filters)
 
     result = _run(go())
@@ -290,7 +290,7 @@ def list_command(as_json: bool, jsonl: bool, **kwargs: Any) -> None:
         for gen in page.generations:
             click.echo(json.dumps(gen.to_api(), ensure_ascii=True))
     else:
-        click.echo(format_table(page.generations, time.time()))
+        click.echo(format_table(page.generations, clock()))
         if page.dropped:
             click.echo(f"({len(page.dropped)} malformed row(s) dropped)", err=True)
 
@@ -369,9 +369,10 @@ def events_command(jsonl: bool, until_empty: bool, no_events: bool, **kwargs: An
     from queue_tui.headless import run_events
 
     deadline, settings = _deadline_and_settings(kwargs)
+    client, clock = client_and_clock(settings, seed=kwargs["seed"])
 
     async def go() -> int:
-        async with build_client(settings, seed=kwargs["seed"]) as client:
+        async with client:
             return await run_events(
                 client,
                 settings,
@@ -381,6 +382,7 @@ def events_command(jsonl: bool, until_empty: bool, no_events: bool, **kwargs: An
                 until_empty=until_empty,
                 timeout=deadline,
                 events=not no_events,
+                clock=clock,
             )
 
     sys.exit(_run(go()))
@@ -426,8 +428,10 @@ def wait_command(
             sys.stderr.write(text)
             sys.stderr.flush()
 
+    client, clock = client_and_clock(settings, seed=kwargs["seed"])
+
     async def go() -> int:
-        async with build_client(settings, seed=kwargs["seed"]) as client:
+        async with client:
             return await run_wait(
                 client,
                 settings,
@@ -440,6 +444,7 @@ def wait_command(
                 grace=grace,
                 events=not no_events,
                 progress=progress,
+                clock=clock,
             )
 
     sys.exit(_run(go()))

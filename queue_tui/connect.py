@@ -3,6 +3,7 @@ recording; optionally recording every exchange on the way."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
@@ -25,6 +26,25 @@ def demo_transport(
     if chaos:
         kwargs["chaos"] = chaos
     return StreamingASGITransport(create_app(**kwargs))
+
+
+def client_and_clock(
+    settings: Settings,
+    *,
+    seed: int = 7,
+    chaos: float = 0.0,
+    clock: Callable[[], float] | None = None,
+) -> tuple[QueueClient, Callable[[], float]]:
+    """The client for `settings` and the clock its rows are read on: on `--replay`, the
+    recording's (`ReplayTransport.now`), so ages, event times and "updated Ns ago" read
+    as they did when it was recorded; otherwise `clock` (which also drives the demo hub's
+    simulator), by default the wall clock."""
+    if settings.replay:
+        from queue_tui.api.recording import ReplayTransport
+
+        transport = ReplayTransport(settings.replay, speed=settings.replay_speed)
+        return build_client(settings, transport=transport), transport.now
+    return build_client(settings, seed=seed, chaos=chaos, clock=clock), clock or time.time
 
 
 def build_client(

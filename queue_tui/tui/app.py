@@ -561,12 +561,10 @@ def dashboard_app(settings: Settings, seed: int = 7, chaos: float = 0.0) -> Queu
     """The app `queue-tui` runs. A replay (`--replay`) runs on the recording's clock, so
     ages and "updated Ns ago" read as they did when it was recorded."""
     if settings.replay:
-        from queue_tui.api.recording import ReplayTransport
-        from queue_tui.connect import build_client
+        from queue_tui.connect import client_and_clock
 
-        transport = ReplayTransport(settings.replay, speed=settings.replay_speed)
-        client = build_client(settings, transport=transport)
-        return QueueApp(settings, client=client, clock=transport.now)
+        client, clock = client_and_clock(settings)
+        return QueueApp(settings, client=client, clock=clock)
     return QueueApp(settings, seed=seed, chaos=chaos)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ import respx
 from click.testing import CliRunner, Result
 
 from queue_tui import cli
-from queue_tui.connect import build_client
+from queue_tui.connect import build_client, client_and_clock
 from queue_tui.demo.clock import FakeClock
 
 HOST = "https://hub.test"
@@ -39,6 +40,7 @@ def frozen_demo(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     # A fixed start: with the real time, some starts have no active flux-1-dev rows.
     clock = FakeClock(1_795_000_000.0)
     monkeypatch.setattr(cli, "build_client", functools.partial(build_client, clock=clock))
+    monkeypatch.setattr(cli, "client_and_clock", functools.partial(client_and_clock, clock=clock))
     return clock
 
 
@@ -202,6 +204,25 @@ def test_replay_of_a_missing_file_is_a_usage_error(tmp_path: Any) -> None:
     result = run("list", "--replay", str(tmp_path / "nope.jsonl"))
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
+
+
+RECORDING = Path(__file__).resolve().parents[1] / "data" / "demo-recording.jsonl"
+
+
+def test_replayed_rows_are_read_on_the_recordings_clock() -> None:
+    """Ages in `list` and event times in `events` are as they were when recorded (the
+    recording starts at 2025-11-24 16:00:00 UTC), not measured from today."""
+    first = json.loads(RECORDING.read_text().splitlines()[0])
+    row = json.loads(first["body"])["generations"][0]
+    result = run("list", "--replay", str(RECORDING))
+    assert result.exit_code == 0, result.stderr
+    line = next(ln for ln in result.stdout.splitlines() if row["generation_id"] in ln)
+    expected = cli.fmt_duration(first["t"] - row["enqueued_at"])
+    assert f" {expected} " in line, line
+
+    result = run("events", "--replay", str(RECORDING), "--speed", "0", "--jsonl", "--timeout", "1")
+    events = [json.loads(ln) for ln in result.stdout.splitlines()]
+    assert events and all(first["t"] <= e["at"] < first["t"] + 3600 for e in events)
 
 
 def test_dashboard_without_a_terminal_points_to_list() -> None:
