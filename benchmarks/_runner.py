@@ -267,9 +267,11 @@ def run_phases(report: str) -> None:
         original_init(self, *args, **kwargs)
         stamp("QueueApp() incl. demo hub (simulator warm-up, starlette)")
 
-    def on_mount(self: Any) -> None:
+    async def on_mount(self: Any) -> None:
         stamp("Textual start-up: driver, CSS, compose, mount")
-        original_mount(self)
+        result = original_mount(self)
+        if inspect.isawaitable(result):  # the app waits there for its first frame
+            await result
 
     async def fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
         stamp("first poll starts")

@@ -63,6 +63,10 @@ log = logging.getLogger(__name__)
 CRASH_RETRY = 5.0
 #: The longest the poll worker waits for a page to be painted before its follow-up.
 PAGE_SHOWN_WAIT = 1.0
+#: At start-up the first frame waits up to this long for the first page, so that it
+#: shows rows (one paint) instead of an empty table repainted a moment later. A hub
+#: slower than this gets the empty frame first, as before.
+FIRST_FRAME_WAIT = 0.25
 
 
 class QueueApp(LifecycleMixin, App[None]):
@@ -141,6 +145,8 @@ class QueueApp(LifecycleMixin, App[None]):
         self._failure_toasted = False
         #: Set once the screen has painted the last page posted (see `_post_outcome`).
         self._page_shown = asyncio.Event()
+        #: While `on_mount` waits for the first page (see `_first_frame`).
+        self._first_page: asyncio.Future[PollSucceeded | PollErrored] | None = None
         self._detail_screen: DetailScreen | None = None
         self._main_screen: Screen | None = None
         self.table = GenerationsTable(clock=clock, id="table")
@@ -163,7 +169,7 @@ class QueueApp(LifecycleMixin, App[None]):
         yield self.status_bar
         yield DashboardFooter(compact=True, read_only=self.settings.read_only)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self._main_screen = self.screen
         if self.settings.theme:
             if self.settings.theme in self.available_themes:
@@ -178,9 +184,31 @@ class QueueApp(LifecycleMixin, App[None]):
         self._update_status()
         self.detail.notes_for = self.detail_notes
         self.set_interval(1.0, self._tick)
+        self._first_page = asyncio.get_running_loop().create_future()
         self._poll_loop()
         self._event_stream_loop()
         guard_size(self)
+        await self._first_frame(self._first_page)
+
+    async def _first_frame(self, first: asyncio.Future[PollSucceeded | PollErrored]) -> None:
+        """Apply the first poll's outcome before the first frame, if it comes quickly.
+
+        Textual draws nothing until the app's mount handlers return (they run inside its
+        start-up `batch_update`), so waiting here for the first page, briefly, makes the
+        first frame show rows: one full paint, where otherwise the empty table is painted
+        and then painted again with the rows (measured: the second paint was about a
+        tenth of the start-up to the first row, in benchmarks/startup.py)."""
+        try:
+            async with asyncio.timeout(FIRST_FRAME_WAIT):
+                message = await first
+        except TimeoutError:
+            return  # the worker posts the outcome as usual when it comes
+        finally:
+            self._first_page = None
+        if isinstance(message, PollSucceeded):
+            self.on_poll_succeeded(message)
+        else:
+            self.on_poll_errored(message)
 
     def on_resize(self, event: Resize) -> None:
         if self._main_screen is not None:
@@ -221,7 +249,7 @@ class QueueApp(LifecycleMixin, App[None]):
             # renders from the tracker, while the worker goes on to resolve what vanished.
             self.observe_snapshot(outcome)
             self._page_shown.clear()
-            self.post_message(PollSucceeded(outcome, observed=True))
+            self._post(PollSucceeded(outcome, observed=True))
             # The follow-up requests (and parsing their answers) wait until the page is
             # on screen, so they never slow down showing it.
             # (`asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` can swallow
@@ -232,7 +260,15 @@ class QueueApp(LifecycleMixin, App[None]):
             await self.follow_up_snapshot(outcome)
             self.follow_ups += 1
         else:
-            self.post_message(PollErrored(outcome))
+            self._post(PollErrored(outcome))
+
+    def _post(self, message: PollSucceeded | PollErrored) -> None:
+        """To the waiting first frame (`_first_frame`), else as a message."""
+        first = self._first_page
+        if first is not None and not first.done():
+            first.set_result(message)
+        else:
+            self.post_message(message)
 
     def on_poll_succeeded(self, message: PollSucceeded) -> None:
         snapshot = message.snapshot
