@@ -239,6 +239,23 @@ class TestKeyedDiff:
             table.set_sort("age", False)  # newest first: still below the rows in flight
             assert table.ordered_ids == [f"gen-{i:05d}" for i in (5, 4, 3, 2, 1, 0)]
 
+    async def test_queue_order_puts_invented_statuses_between_the_queue_and_finished(self):
+        """A row whose status the hub invented is shown, but it is never known to move:
+        old ones must not sit above the real queue for good (seen under --demo --chaos at
+        80x24, eleven of them on top)."""
+        clock = FakeClock(NOW)
+        app = TableApp(clock)
+        async with app.run_test(size=(140, 30)):
+            table = app.query_one(GenerationsTable)
+            rows = [gen(i) for i in range(1, 4)]
+            rows.append(gen(0, status="weird"))  # the oldest of all
+            rows.append(gen(9, status="succeeded", started_at=NOW - 5, completed_at=NOW - 1))
+            table.apply_rows(rows, NOW)
+            ids = ["gen-00001", "gen-00002", "gen-00003", "gen-00000", "gen-00009"]
+            assert table.ordered_ids == ids
+            table.set_sort("age", False)  # newest first: the groups keep their order
+            assert table.ordered_ids == ["gen-00003", "gen-00002", "gen-00001", *ids[3:]]
+
     async def test_columns_wider_than_a_narrow_terminal_scroll_sideways(self):
         clock = FakeClock(NOW)
         app = TableApp(clock)

@@ -39,7 +39,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from queue_tui.api.models import Generation, same_row
+from queue_tui.api.models import ACTIVE_STATUSES, Generation, same_row
 from queue_tui.core.sanitize import clean
 from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_duration
 from queue_tui.tui.presentation import (
@@ -186,6 +186,13 @@ def _missing_last(value: Any, reverse: bool) -> tuple[int, Any]:
     return (1 if reverse else 0, value)
 
 
+def _queue_group(g: Generation) -> int:
+    """2 for a row in flight, 1 for an unknown status, 0 for a finished row."""
+    if g.status in ACTIVE_STATUSES:
+        return 2
+    return 0 if g.is_terminal else 1
+
+
 def sort_key_for(column: str, now: float, reverse: bool) -> Callable[[Generation], Any]:
     """A key function over Generations for sorting by `column`."""
 
@@ -207,10 +214,12 @@ def sort_key_for(column: str, now: float, reverse: bool) -> Callable[[Generation
         return lambda g: (_missing_last(g.target.casefold() or None, reverse), g.generation_id)
     if column == "age":
         # Queue order: rows in flight by enqueue time (the same for any `now`), oldest
-        # first, ties by id as the ETAs count positions; finished rows after them in
-        # either direction. Sorted the other way round (`ASCENDING_KEY`).
+        # first, ties by id as the ETAs count positions; then rows whose status the hub
+        # invented (shown, but never known to move: they must not sit above the real
+        # queue for good); finished rows last. The groups keep that order in either
+        # direction. Sorted the other way round (`ASCENDING_KEY`).
         return lambda g: (
-            g.is_terminal if reverse else not g.is_terminal,
+            -_queue_group(g) if reverse else _queue_group(g),
             g.enqueued_at is None,
             g.enqueued_at or 0.0,
             g.generation_id,
