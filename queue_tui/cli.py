@@ -274,7 +274,6 @@ def main(ctx: click.Context, **kwargs: Any) -> None:
 @handle_errors
 def list_command(as_json: bool, jsonl: bool, **kwargs: Any) -> None:
     """One poll: print the queue and exit."""
-
     settings = _settings_from(kwargs)
     client, clock = client_and_clock(settings, seed=kwargs["seed"])
 
