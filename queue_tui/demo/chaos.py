@@ -25,6 +25,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
+from queue_tui.demo.server import hub_json
+
 log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
@@ -352,8 +354,7 @@ async def _respond(
 async def _respond_json(
     send: Send, status: int, data: Any, headers: dict[str, str] | None = None
 ) -> None:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    await _respond(send, status, body, "application/json", headers)
+    await _respond(send, status, hub_json(data), "application/json", headers)
 
 
 __all__ = ["DEFAULT_STALL", "FAULTS", "ChaosMiddleware", "hostile_rows", "malformed_rows"]
