@@ -167,7 +167,7 @@ class QueueApp(LifecycleMixin, App[None]):
             yield self.detail
             yield self.stats_panel
         yield self.status_bar
-        yield DashboardFooter(compact=True, read_only=self.settings.read_only)
+        yield DashboardFooter(read_only=self.settings.read_only)
 
     async def on_mount(self) -> None:
         self._main_screen = self.screen

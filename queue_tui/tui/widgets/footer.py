@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -96,9 +97,7 @@ class DashboardFooter(Widget):
     }
     """
 
-    def __init__(self, *, read_only: bool = False, compact: bool = True) -> None:
-        # `compact` is accepted for the call sites written for Textual's Footer; this
-        # footer has one (compact) look.
+    def __init__(self, *, read_only: bool = False) -> None:
         super().__init__()
         self.read_only = read_only
         self.keys: tuple[FooterKey, ...] = ()
@@ -190,7 +189,7 @@ class DashboardFooter(Widget):
             add(item, " " if placed else "")
         palette = self.palette
         if palette is not None and not narrow:
-            label = 1 + Text(palette.display).cell_len + 1 + Text(palette.description).cell_len
+            label = 1 + cell_len(palette.display) + 1 + cell_len(palette.description)
             gap = width - line.cell_len - label
             if gap >= 1:
                 line.append(" " * gap)
