@@ -75,15 +75,29 @@ async def started(pilot: Pilot) -> None:
     await events_live(pilot)
 
 
+def paced_app(
+    clock: FakeClock, sim: QueueSimulator, batch: list[dict[str, Any]], **settings: Any
+) -> tuple[QueueApp, Toasts]:
+    """The dashboard on a view of `MODEL` alone, with `batch` queued at the hub, and
+    every toast it shows."""
+    for row in batch:
+        sim.add_row(row)
+    app = make_app(clock=clock, sim=sim, settings=own_model(MODEL, **settings))
+    return app, Toasts(app)
+
+
+def tick_after(app: QueueApp, clock: FakeClock, seconds: float) -> None:
+    """`seconds` pass on the app's clock, then its one-second tick runs."""
+    clock.advance(seconds)
+    app.lifecycle_tick(clock())
+
+
 class TestGap:
     async def test_failures_inside_the_gap_wait_for_one_summary_when_it_ends(
         self, clock: FakeClock, sim: QueueSimulator
     ):
         a, b, c = rows(3)
-        for row in (a, b, c):
-            sim.add_row(row)
-        app = make_app(clock=clock, sim=sim, settings=own_model(MODEL))
-        toasts = Toasts(app)
+        app, toasts = paced_app(clock, sim, [a, b, c])
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot)
             await hub_fails(pilot, sim, a, "Upstream provider timeout after 300s")
@@ -99,13 +113,11 @@ class TestGap:
             assert status_cell(app, "pace-0002") == "✖ failed"
             assert "✖ 3 failed" in app.status_bar.text
 
-            clock.advance(ROOMY_TOASTS.gap - 1)
-            app.lifecycle_tick(clock())
+            tick_after(app, clock, ROOMY_TOASTS.gap - 1)
             assert failure_toasts(toasts) == [first]
 
             # The gap ends: the held ones are told in one toast, without waiting for a poll.
-            clock.advance(1)
-            app.lifecycle_tick(clock())
+            tick_after(app, clock, 1)
             await pilot.pause()
             (summary,) = toasts.titled("Generations failed")
             assert summary["message"] == (
@@ -114,25 +126,20 @@ class TestGap:
             assert summary["severity"] == "error" and summary["markup"] is False
             assert len(failure_toasts(toasts)) == 2
             # Told once: later ticks stay quiet.
-            clock.advance(ROOMY_TOASTS.gap * 3)
-            app.lifecycle_tick(clock())
+            tick_after(app, clock, ROOMY_TOASTS.gap * 3)
             assert len(failure_toasts(toasts)) == 2
 
     async def test_one_held_failure_gets_its_own_detailed_toast(
         self, clock: FakeClock, sim: QueueSimulator
     ):
         a, b = rows(2)
-        sim.add_row(a)
-        sim.add_row(b)
-        app = make_app(clock=clock, sim=sim, settings=own_model(MODEL))
-        toasts = Toasts(app)
+        app, toasts = paced_app(clock, sim, [a, b])
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot)
             await hub_fails(pilot, sim, a, "first")
             await hub_fails(pilot, sim, b, "Invalid aspect_ratio '99:1'")
             assert len(failure_toasts(toasts)) == 1
-            clock.advance(ROOMY_TOASTS.gap)
-            app.lifecycle_tick(clock())
+            tick_after(app, clock, ROOMY_TOASTS.gap)
             await pilot.pause()
             told = failure_toasts(toasts)
             assert len(told) == 2
@@ -144,10 +151,7 @@ class TestGap:
         self, clock: FakeClock, sim: QueueSimulator
     ):
         a, watched, c = rows(3)
-        for row in (a, watched, c):
-            sim.add_row(row)
-        app = make_app(clock=clock, sim=sim, settings=own_model(MODEL))
-        toasts = Toasts(app)
+        app, toasts = paced_app(clock, sim, [a, watched, c])
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot)
             app.tracker.watch(watched["generation_id"])
@@ -163,9 +167,7 @@ class TestGap:
         self, clock: FakeClock, sim: QueueSimulator, monkeypatch: pytest.MonkeyPatch
     ):
         batch = rows(3)
-        for row in batch:
-            sim.add_row(row)
-        app = make_app(clock=clock, sim=sim, settings=own_model(MODEL, bell=True))
+        app, _ = paced_app(clock, sim, batch, bell=True)
         rings: list[int] = []
         monkeypatch.setattr(app, "bell", lambda: rings.append(1))
         async with app.run_test(size=SIZE) as pilot:
@@ -173,8 +175,7 @@ class TestGap:
             for row in batch:
                 await hub_fails(pilot, sim, row, "boom")
             assert rings == [1]
-            clock.advance(ROOMY_TOASTS.gap)
-            app.lifecycle_tick(clock())
+            tick_after(app, clock, ROOMY_TOASTS.gap)
             assert rings == [1, 1]
 
 
@@ -183,10 +184,7 @@ class TestSmallTerminal:
         self, clock: FakeClock, sim: QueueSimulator
     ):
         batch = rows(2, prefix="small")
-        for row in batch:
-            sim.add_row(row)
-        app = make_app(clock=clock, sim=sim, settings=own_model(MODEL))
-        toasts = Toasts(app)
+        app, toasts = paced_app(clock, sim, batch)
         async with app.run_test(size=SMALL) as pilot:
             await first_poll(pilot)
             for row in batch:
@@ -203,10 +201,7 @@ class TestSmallTerminal:
         self, clock: FakeClock, sim: QueueSimulator
     ):
         a, b = rows(2)
-        sim.add_row(a)
-        sim.add_row(b)
-        app = make_app(clock=clock, sim=sim, settings=own_model(MODEL))
-        toasts = Toasts(app)
+        app, toasts = paced_app(clock, sim, [a, b])
         long_error = "boom " * 40
         async with app.run_test(size=SMALL) as pilot:
             await started(pilot)
@@ -216,11 +211,9 @@ class TestSmallTerminal:
             assert error.startswith("boom boom") and len(error) <= COMPACT_TOASTS.error_len
             await hub_fails(pilot, sim, b, "second")
             # A roomy terminal's gap is not enough here.
-            clock.advance(ROOMY_TOASTS.gap)
-            app.lifecycle_tick(clock())
+            tick_after(app, clock, ROOMY_TOASTS.gap)
             assert len(failure_toasts(toasts)) == 1
-            clock.advance(COMPACT_TOASTS.gap - ROOMY_TOASTS.gap)
-            app.lifecycle_tick(clock())
+            tick_after(app, clock, COMPACT_TOASTS.gap - ROOMY_TOASTS.gap)
             await pilot.pause()
             assert len(failure_toasts(toasts)) == 2
 
