@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from textual.pilot import Pilot
 
@@ -20,10 +21,29 @@ from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.tui.app import QueueApp
 from queue_tui.tui.frozen import DEMO_SEED, DEMO_START, frozen_demo_app, utc_time
 
-__all__ = ["DEMO_START", "first_poll", "make_app", "poll", "wait_until"]
+__all__ = ["DEMO_START", "GatedTransport", "first_poll", "make_app", "poll", "wait_until"]
 
 #: Upper bound on waiting for one poll to land (a guard, not a timing assertion).
 POLL_WAIT = 10.0
+
+
+class GatedTransport(httpx.AsyncBaseTransport):
+    """A transport (the demo hub's) whose requests that `hold` picks wait until `gate`
+    opens; `held` counts them."""
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, hold: Callable[[httpx.Request], bool]
+    ) -> None:
+        self.inner = inner
+        self.hold = hold
+        self.gate = asyncio.Event()
+        self.held = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.hold(request):
+            self.held += 1
+            await self.gate.wait()
+        return await self.inner.handle_async_request(request)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

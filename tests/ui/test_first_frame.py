@@ -4,8 +4,6 @@ longer than `FIRST_FRAME_WAIT`, and its rows come when they come."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 
 from queue_tui.api.asgi_stream import StreamingASGITransport
@@ -15,20 +13,11 @@ from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.tui import app as app_module
 from queue_tui.tui.frozen import DEMO_SEED, DEMO_START, frozen_demo_app
 
-from .conftest import make_app, wait_until
+from .conftest import GatedTransport, make_app, wait_until
 
 
-class HeldTransport(httpx.AsyncBaseTransport):
-    """The demo hub, with every queue listing held until `gate` opens."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.gate = asyncio.Event()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/api/ai/queue":
-            await self.gate.wait()
-        return await self.inner.handle_async_request(request)
+def queue_listings(request: httpx.Request) -> bool:
+    return request.url.path == "/api/ai/queue"
 
 
 async def test_a_quick_first_page_is_in_the_first_frame() -> None:
@@ -45,7 +34,9 @@ async def test_a_slow_hub_gets_the_empty_frame_first_then_its_rows(monkeypatch) 
     monkeypatch.setattr(app_module, "FIRST_FRAME_WAIT", 0.05)
     clock = FakeClock(DEMO_START)
     sim = QueueSimulator(DEMO_SEED, clock)
-    transport = HeldTransport(StreamingASGITransport(create_app(sim, events=False)))
+    transport = GatedTransport(
+        StreamingASGITransport(create_app(sim, events=False)), queue_listings
+    )
     app = frozen_demo_app(clock=clock, transport=transport)
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.polls == 0 and app.table.row_count == 0

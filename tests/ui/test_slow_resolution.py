@@ -4,8 +4,6 @@ the follow-up learns is shown when it arrives."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 from textual.pilot import Pilot
 
@@ -15,23 +13,12 @@ from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.tui.frozen import DEMO_SEED, DEMO_START, frozen_demo_app
 
-from .conftest import wait_until
+from .conftest import GatedTransport, wait_until
 
 
-class GatedTransport(httpx.AsyncBaseTransport):
-    """The demo hub, but requests for finished rows wait until `gate` opens."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.gate = asyncio.Event()
-        self.held = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        status = request.url.params.get("status")
-        if status in ("succeeded", "failed", "cancelled"):
-            self.held += 1
-            await self.gate.wait()
-        return await self.inner.handle_async_request(request)
+def finished_lists(request: httpx.Request) -> bool:
+    """The requests for finished rows (history backfill, resolution)."""
+    return request.url.params.get("status") in ("succeeded", "failed", "cancelled")
 
 
 async def settle(pilot: Pilot) -> None:
@@ -42,7 +29,9 @@ async def settle(pilot: Pilot) -> None:
 async def test_first_rows_show_before_the_history_backfill_answers() -> None:
     clock = FakeClock(DEMO_START)
     sim = QueueSimulator(DEMO_SEED, clock)
-    transport = GatedTransport(StreamingASGITransport(create_app(sim, events=False)))
+    transport = GatedTransport(
+        StreamingASGITransport(create_app(sim, events=False)), finished_lists
+    )
     app = frozen_demo_app(clock=clock, transport=transport)
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: app.table.row_count > 0, "the first rows")
@@ -62,7 +51,9 @@ async def test_first_rows_show_before_the_history_backfill_answers() -> None:
 async def test_a_vanished_row_is_resolved_after_the_page_is_shown() -> None:
     clock = FakeClock(DEMO_START)
     sim = QueueSimulator(DEMO_SEED, clock)
-    transport = GatedTransport(StreamingASGITransport(create_app(sim, events=False)))
+    transport = GatedTransport(
+        StreamingASGITransport(create_app(sim, events=False)), finished_lists
+    )
     app = frozen_demo_app(clock=clock, transport=transport)
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: app.table.row_count > 0, "the first rows")
