@@ -29,28 +29,19 @@ from textual.widgets._data_table import Column, ColumnKey, Row, RowKey
 
 from queue_tui.api.models import Generation
 from queue_tui.api.models import same_row as _same_row
-from queue_tui.tui.presentation import status_rank, status_style, theme_status_styles
-from queue_tui.tui.widgets.generations_table import (
-    _ETA,
-    _IDX,
-    COLUMN_NAMES,
-    COLUMN_SPECS,
-    DASH,
-    DEFAULT_MARK,
-    DONE,
-    MODEL_MAX,
-    MODEL_MIN,
-    PROMPT_MIN,
-    SPEC_BY_NAME,
-    TARGET_MAX,
-    TARGET_MIN,
-    TIME_COLUMNS,
-    ApplyStats,
-    RowMark,
-    _missing_last,
-    row_texts,
-    time_texts,
-)
+from queue_tui.core.columns import COLUMN_BY_NAME as SPEC_BY_NAME
+from queue_tui.core.columns import COLUMN_NAMES, row_texts, status_rank, time_texts
+from queue_tui.core.columns import COLUMNS as COLUMN_SPECS
+from queue_tui.core.columns import missing_last as _missing_last
+from queue_tui.core.dashboard import DEFAULT_MARK, DONE, RowMark
+from queue_tui.core.timefmt import DASH
+from queue_tui.tui.presentation import status_style, theme_status_styles
+from queue_tui.tui.widgets.generations_table import _IDX, TIME_COLUMNS, ApplyStats
+
+_ETA = _IDX["eta"]
+MODEL_MIN, MODEL_MAX = SPEC_BY_NAME["model"].min_width, SPEC_BY_NAME["model"].max_width
+TARGET_MIN, TARGET_MAX = SPEC_BY_NAME["target"].min_width, SPEC_BY_NAME["target"].max_width
+PROMPT_MIN = SPEC_BY_NAME["prompt"].min_width
 
 #: Columns whose few distinct values share cell objects (status, model, media, times).
 SHARED_CELL_COLUMNS = frozenset(
@@ -170,7 +161,7 @@ class GenerationsTable(DataTable):
         self._order: list[RowKey] = []
         self._ckeys: dict[str, ColumnKey] = {name: ColumnKey(name) for name in COLUMN_NAMES}
         self._column_objs: dict[str, Column] = {
-            spec.key: Column(self._ckeys[spec.key], Text(spec.label), spec.width)
+            spec.name: Column(self._ckeys[spec.name], Text(spec.title), spec.width)
             for spec in COLUMN_SPECS
         }
         self._visible: list[str] = [n for n in COLUMN_NAMES if n not in ("prompt", "target")]
@@ -774,9 +765,9 @@ class GenerationsTable(DataTable):
     def _update_header_labels(self) -> None:
         arrow = " ▼" if self.sort_reverse else " ▲"
         for spec in COLUMN_SPECS:
-            label = spec.label + (arrow if spec.key == self.sort_column else "")
-            style = "bold" if spec.key == self.sort_column else ""
-            column = self._column_objs[spec.key]
+            label = spec.title + (arrow if spec.name == self.sort_column else "")
+            style = "bold" if spec.name == self.sort_column else ""
+            column = self._column_objs[spec.name]
             column.label = Text(label, style=style, justify="right" if spec.right else "left")
         self._update_count += 1
         self.refresh()

@@ -43,7 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "benchmarks"
 RUNNER = BENCH_DIR / "_runner.py"
-#: The demo's fixed start time (same as `queue_tui.tui.frozen.DEMO_START`).
+#: The demo's fixed start time (same as `queue_tui.screenshots.frozen.DEMO_START`).
 DEMO_START = 1_764_000_000.0
 DEMO_SEED = 7
 
@@ -159,7 +159,12 @@ def git_line() -> str:
 def platform_line() -> str:
     import textual
 
-    return f"textual {textual.__version__}, {os.uname().sysname} {os.uname().machine}"
+    from queue_tui.tui.textual_patches import crop_fix_applies
+
+    # An upgrade the crop fix does not know shows here (and in the idle and bandwidth
+    # figures), not as a red test: see queue_tui/tui/textual_patches.py.
+    fix = "crop fix on" if crop_fix_applies() else "crop fix OFF: unknown Textual source"
+    return f"textual {textual.__version__} ({fix}), {os.uname().sysname} {os.uname().machine}"
 
 
 # -- seeded data ----------------------------------------------------------------------

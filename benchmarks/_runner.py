@@ -122,8 +122,8 @@ def run_dashboard(rows: int, sort: str | None, report: str | None) -> None:
     from queue_tui.api.asgi_stream import StreamingASGITransport
     from queue_tui.demo.clock import FakeClock
     from queue_tui.demo.server import create_app
+    from queue_tui.screenshots.frozen import DEMO_START, SteadyClient, frozen_settings
     from queue_tui.tui.app import QueueApp
-    from queue_tui.tui.frozen import DEMO_START, SteadyClient, frozen_settings
 
     clock = FakeClock(DEMO_START)
     sim = frozen_hub_sim(rows, DEMO_START)
@@ -263,9 +263,9 @@ def run_phases(report: str) -> None:
     original_freeze = getattr(app_module, "freeze_long_lived", None)
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        stamp("click parsing, settings")
+        stamp("click parsing, settings, client incl. demo hub (simulator warm-up, starlette)")
         original_init(self, *args, **kwargs)
-        stamp("QueueApp() incl. demo hub (simulator warm-up, starlette)")
+        stamp("QueueApp()")
 
     async def on_mount(self: Any) -> None:
         stamp("Textual start-up: driver, CSS, compose, mount")

@@ -51,15 +51,15 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from queue_tui.api.client import FetchResult, QueueClient
+from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import Generation, keep_unchanged, parse_queue_page
 from queue_tui.config import Settings
-from queue_tui.core.filters import QueueFilters
+from queue_tui.core.columns import COLUMNS, row_texts
 from queue_tui.core.poller import Snapshot
 from queue_tui.demo.clock import FakeClock
 from queue_tui.tui import app as app_module
 from queue_tui.tui.app import QueueApp
 from queue_tui.tui.messages import PollSucceeded
-from queue_tui.tui.widgets.generations_table import COLUMN_SPECS, row_texts
 
 SIZE = (160, 50)
 TARGET_VS_NAIVE = 0.05
@@ -166,8 +166,8 @@ class NaiveApp(App[None]):
 
     def compose(self) -> ComposeResult:
         table: DataTable[Text] = DataTable(cursor_type="row", id="naive")
-        for spec in COLUMN_SPECS:
-            table.add_column(Text(spec.label), width=spec.width or 20, key=spec.key)
+        for spec in COLUMNS:
+            table.add_column(Text(spec.title), width=spec.width or 20, key=spec.name)
         yield table
 
     def show(self, rows: Sequence[Generation], now: float) -> None:

@@ -23,19 +23,27 @@ with imports_paused_gc():
     import json
     import sys
     from collections.abc import Callable
-    from typing import Any
+    from typing import Any, NoReturn
 
     import click
     from rich.cells import cell_len
 
     from queue_tui import __version__
     from queue_tui.api.errors import QueueError
-    from queue_tui.api.models import API_MEDIA_TYPES, API_STATUSES, Generation
-    from queue_tui.config import Settings, config_path, resolve_settings
+    from queue_tui.api.filters import SERVER_FILTERS, SERVER_SPECS
+    from queue_tui.api.models import Generation
+    from queue_tui.config import (
+        Settings,
+        SettingsError,
+        check_flag,
+        config_path,
+        replay_interval,
+        resolve_settings,
+    )
     from queue_tui.connect import build_client, client_and_clock
-    from queue_tui.core.sanitize import clean
-    from queue_tui.core.timefmt import fmt_duration
+    from queue_tui.core import columns
     from queue_tui.logsetup import setup_logging
+    from queue_tui.sanitize import clean
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -50,9 +58,10 @@ def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(
             "--host",
-            envvar="QUEUE_TUI_HOST",
-            show_envvar=True,
-            help="Hub URL [default: https://hub.oxen.ai].",
+            metavar="URL",
+            # Not click's envvar: resolve_settings reads QUEUE_TUI_HOST, so that a bad
+            # value is reported as coming from the variable, not from --host.
+            help="Hub URL [env var: QUEUE_TUI_HOST; default: https://hub.oxen.ai].",
         ),
         click.option(
             "--token",
@@ -66,22 +75,16 @@ def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="Allow sending the token over plain http to a non-loopback host.",
         ),
-        click.option("--timeout", type=float, help="Read timeout in seconds [default: 10]."),
-        click.option("--namespace", help="Only this target namespace (server-side)."),
-        click.option("--model", help="Only this model (server-side)."),
-        click.option(
-            "--media-type",
-            type=click.Choice(API_MEDIA_TYPES),
-            help="Only images or videos (server-side).",
+        click.option("--timeout", metavar="SECONDS", help="Read timeout in seconds [default: 10]."),
+        *(
+            click.option(
+                spec.flag,
+                spec.name,
+                type=click.Choice(spec.choices) if spec.choices else None,
+                help=spec.help,
+            )
+            for spec in SERVER_SPECS
         ),
-        click.option(
-            "--status",
-            type=click.Choice(API_STATUSES),
-            help="Only this status; terminal ones included (server-side). "
-            "Default: queued + processing.",
-        ),
-        click.option("--repo", help="Only this target repo (server-side)."),
-        click.option("--folder", help="Only this target folder (server-side)."),
         click.option(
             "--record",
             type=click.Path(dir_okay=False, writable=True),
@@ -123,23 +126,66 @@ def _with_group_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
+# The settings' flags take text (no click type): resolve_settings checks every value,
+# from a flag, the environment or the config file alike, and names where a bad one came
+# from in one `queue-tui:` line (exit 2).
+_interval_option = click.option(
+    "--interval", metavar="SECONDS", help="Seconds between polls (min 0.5) [default: 2]."
+)
+_resolve_limit_option = click.option(
+    "--resolve-limit",
+    metavar="SECONDS",
+    help="Seconds a vanished generation may stay unresolved while the hub's outcome sources "
+    "fail; then it is unknown, with the reason [default: 600].",
+)
+
+
+#: The dashboard's settings flags (resolve_settings' arguments of the same names).
+_SETTINGS_FLAGS = (
+    "interval",
+    "theme",
+    "read_only",
+    "linger",
+    "bell",
+    "notify_success",
+    "resolve_limit",
+)
+
+
+def _usage_error(error: SettingsError) -> NoReturn:
+    click.echo(f"queue-tui: {error.message}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _settings_from(kwargs: dict[str, Any], *, dashboard: bool = False, **extra: Any) -> Settings:
+    """Resolved and checked settings; a bad one exits 2 with one line. Headless commands
+    print the configuration's warnings on stderr (the dashboard shows them itself)."""
     kwargs = _with_group_options(kwargs)
     if kwargs.get("log_file"):
         # The configured token is redacted from the log once the client is built.
-        setup_logging(kwargs["log_file"])
-    filters = {
-        k: kwargs.get(k) for k in ("namespace", "model", "media_type", "status", "repo", "folder")
-    }
-    settings = resolve_settings(
-        host=kwargs.get("host"),
-        token=kwargs.get("token"),
-        timeout=kwargs.get("timeout"),
-        filters=filters,
-        allow_insecure=bool(kwargs.get("allow_insecure")),
-        demo=bool(kwargs.get("demo")),
-        **extra,
-    )
+        try:
+            setup_logging(kwargs["log_file"])
+        except OSError as exc:
+            _usage_error(SettingsError(f"--log {kwargs['log_file']}: cannot write: {exc.strerror}"))
+    filters = {name: kwargs.get(name) for name in SERVER_FILTERS}
+    # Every settings flag given, even one this command does not use (`queue-tui
+    # --interval -5 list`), is checked.
+    given = {k: kwargs.get(k) for k in _SETTINGS_FLAGS if kwargs.get(k) is not None}
+    try:
+        settings = resolve_settings(
+            host=kwargs.get("host"),
+            token=kwargs.get("token"),
+            timeout=kwargs.get("timeout"),
+            filters=filters,
+            allow_insecure=bool(kwargs.get("allow_insecure")),
+            demo=bool(kwargs.get("demo")),
+            **{**given, **extra},
+        )
+    except SettingsError as error:
+        _usage_error(error)
+    if not dashboard:
+        for warning in settings.warnings:
+            click.echo(f"queue-tui: warning: {warning}", err=True)
     settings.record = kwargs.get("record")
     if kwargs.get("replay"):
         # A recording answers; no token is needed, so none is sent anywhere.
@@ -149,8 +195,6 @@ def _settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
         settings.replay_speed = kwargs["speed"]
     if settings.replay and settings.replay_speed > 0:
         # The interval is the recording's poll cadence: 4x as fast polls 4x as often.
-        from queue_tui.api.recording import replay_interval
-
         settings.interval = replay_interval(settings.interval, settings.replay_speed)
     return settings
 
@@ -180,24 +224,15 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 # -- the human table ------------------------------------------------------------------
 
-LIST_COLUMNS = ("STATUS", "MODEL", "MEDIA", "AGE", "WAIT", "RUN", "REPO", "ID")
+#: The dashboard's columns that `list` prints (`Column.list_title`, `Column.list_text`).
+LIST_COLUMNS = tuple(column.list_title for column in columns.LIST_COLUMNS)
 
 
 def format_table(rows: list[Generation], now: float, *, width: int | None = None) -> str:
-    """Plain-text table of generations; every hub string sanitised and clipped."""
-    body = [
-        (
-            clean(g.status, max_len=12),
-            clean(g.model_name, max_len=28),
-            clean(g.media_type, max_len=8),
-            fmt_duration(g.age_seconds(now)),
-            fmt_duration(g.wait_seconds(now)),
-            fmt_duration(g.run_seconds(now)),
-            clean(g.target or "—", max_len=36),
-            clean(g.generation_id, max_len=36),
-        )
-        for g in rows
-    ]
+    """Plain-text table of generations (exact times, `?` for a field of the wrong type);
+    every hub string sanitised and clipped."""
+    texts = [c.list_text for c in columns.LIST_COLUMNS if c.list_text]
+    body = [tuple(text(g, now) for text in texts) for g in rows]
     # Terminal cells, not code points: a CJK model name or an emoji is two cells wide.
     widths = [
         max([cell_len(h)] + [cell_len(r[i]) for r in body]) for i, h in enumerate(LIST_COLUMNS)
@@ -223,10 +258,13 @@ def format_table(rows: list[Generation], now: float, *, width: int | None = None
     epilog=f"Config file: {config_path()}",
 )
 @_connection_options
-@click.option("--interval", type=float, help="Seconds between polls (min 0.5) [default: 2].")
+@_interval_option
 @click.option("--theme", help="Textual theme name, e.g. nord, gruvbox, textual-light.")
 @click.option("--read-only", is_flag=True, default=None, help="Disable every action (cancel).")
-@click.option("--linger", type=float, help="Seconds a finished row stays visible [default: 600].")
+@click.option(
+    "--linger", metavar="SECONDS", help="Seconds a finished row stays visible [default: 600]."
+)
+@_resolve_limit_option
 @click.option("--chaos", is_flag=True, help="With --demo: inject faults to watch the app cope.")
 @click.option(
     "--bell", is_flag=True, default=None, help="Ring the terminal bell when a generation fails."
@@ -246,6 +284,18 @@ def main(ctx: click.Context, **kwargs: Any) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
+    # Settings first: a bad value or config file is reported before anything starts.
+    settings = _settings_from(
+        kwargs,
+        dashboard=True,
+        interval=kwargs.get("interval"),
+        theme=kwargs.get("theme"),
+        read_only=kwargs.get("read_only"),
+        linger=kwargs.get("linger"),
+        bell=kwargs.get("bell"),
+        notify_success=kwargs.get("notify_success"),
+        resolve_limit=kwargs.get("resolve_limit"),
+    )
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         click.echo(
             "queue-tui: the dashboard needs a terminal; for scripts use "
@@ -253,18 +303,13 @@ def main(ctx: click.Context, **kwargs: Any) -> None:
             err=True,
         )
         sys.exit(EXIT_USAGE)
-    settings = _settings_from(
-        kwargs,
-        interval=kwargs.get("interval"),
-        theme=kwargs.get("theme"),
-        read_only=kwargs.get("read_only"),
-        linger=kwargs.get("linger"),
-        bell=kwargs.get("bell"),
-        notify_success=kwargs.get("notify_success"),
+    # A replay runs on the recording's clock, so ages read as they did when recorded.
+    client, clock = client_and_clock(
+        settings, seed=kwargs["seed"], chaos=0.1 if kwargs.get("chaos") else 0.0
     )
     with imports_paused_gc():
         from queue_tui.tui.app import run_dashboard
-    run_dashboard(settings, seed=kwargs["seed"], chaos=0.1 if kwargs.get("chaos") else 0.0)
+    run_dashboard(settings, client=client, clock=clock)
 
 
 @main.command("list")
@@ -290,8 +335,20 @@ def list_command(as_json: bool, jsonl: bool, **kwargs: Any) -> None:
             click.echo(json.dumps(gen.to_api(), ensure_ascii=True))
     else:
         click.echo(format_table(page.generations, clock()))
-        if page.dropped:
-            click.echo(f"({len(page.dropped)} malformed row(s) dropped)", err=True)
+    # The same counts in every format: stdout holds exactly the rows kept.
+    note = page_note(len(page.dropped), page.degraded)
+    if note:
+        click.echo(f"queue-tui: {note}", err=True)
+
+
+def page_note(dropped: int, degraded: int) -> str:
+    """'2 rows dropped (no usable generation_id), 1 row with bad fields shown as ?'."""
+    parts = []
+    if dropped:
+        parts.append(f"{dropped} row{'s' if dropped != 1 else ''} dropped (no usable id)")
+    if degraded:
+        parts.append(f"{degraded} row{'s' if degraded != 1 else ''} with bad fields (shown as ?)")
+    return ", ".join(parts)
 
 
 @main.command("demo-server")
@@ -307,14 +364,18 @@ def list_command(as_json: bool, jsonl: bool, **kwargs: Any) -> None:
     help="Inject a fault (errors, stalls, garbage, hostile rows) into this fraction of "
     "queue list requests, e.g. 0.2.",
 )
-def demo_server(host: str, port: int, seed: int, no_events: bool, chaos: float) -> None:
+@click.option("--old-shape", is_flag=True, help="Serve the docs' older rows: `model`, no status.")
+def demo_server(
+    host: str, port: int, seed: int, no_events: bool, chaos: float, old_shape: bool
+) -> None:
     """Serve the simulated demo hub over HTTP for other clients."""
     from queue_tui.demo.server import run_server
 
     click.echo(
         f"demo hub on http://{host}:{port}  (queue-tui --host http://{host}:{port})", err=True
     )
-    run_server(host=host, port=port, seed=seed, events=not no_events, chaos=chaos)
+    shape = "old" if old_shape else "spec"
+    run_server(host=host, port=port, seed=seed, events=not no_events, chaos=chaos, row_shape=shape)
 
 
 # -- lifecycle commands: events, wait, cancel -------------------------------------------
@@ -331,14 +392,21 @@ def _timeout_is_a_deadline(command: click.Command) -> click.Command:
 
 def _deadline_and_settings(kwargs: dict[str, Any]) -> tuple[float | None, Settings]:
     deadline = kwargs.pop("timeout", None)
+    if deadline is not None:
+        try:  # a deadline is seconds > 0, as the read timeout is
+            deadline = check_flag("timeout", deadline)
+        except SettingsError as error:
+            _usage_error(error)
     kwargs["timeout"] = None
     merged = _with_group_options(kwargs)
-    settings = _settings_from(kwargs, interval=merged.get("interval"))
+    settings = _settings_from(
+        kwargs, interval=merged.get("interval"), resolve_limit=merged.get("resolve_limit")
+    )
     return deadline, settings
 
 
 def _check_ids(ids: tuple[str, ...]) -> None:
-    from queue_tui.headless import valid_id
+    from queue_tui.api.models import valid_id
 
     bad = [i for i in ids if not valid_id(i)]
     if bad:
@@ -353,7 +421,8 @@ def _echo_err(line: str) -> None:
 @_timeout_is_a_deadline
 @main.command("events")
 @_connection_options
-@click.option("--interval", type=float, help="Seconds between polls (min 0.5) [default: 2].")
+@_interval_option
+@_resolve_limit_option
 @click.option("--jsonl", is_flag=True, help="One JSON object per line instead of text.")
 @click.option(
     "--until-empty",
@@ -391,7 +460,8 @@ def events_command(jsonl: bool, until_empty: bool, no_events: bool, **kwargs: An
 @main.command("wait")
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
 @_connection_options
-@click.option("--interval", type=float, help="Seconds between polls (min 0.5) [default: 2].")
+@_interval_option
+@_resolve_limit_option
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure (exit 1).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document at the end.")
 @click.option(

@@ -15,14 +15,22 @@ from queue_tui.config import Settings
 
 
 def demo_transport(
-    *, seed: int = 7, clock: Callable[[], float] | None = None, chaos: float = 0.0
+    *,
+    seed: int = 7,
+    clock: Callable[[], float] | None = None,
+    chaos: float = 0.0,
+    row_shape: str = "spec",
 ) -> httpx.AsyncBaseTransport:
     """The demo hub as an in-process ASGI transport: no port, no setup. It streams, so
-    the hub's endless `GET /api/events` works in-process too."""
+    the hub's endless `GET /api/events` works in-process too. `row_shape="old"` serves
+    the docs' older, status-less rows (see `create_app`). Its finished rows are kept 30
+    minutes, not 24 h (`QueueSimulator.embedded`): it lives as long as the dashboard."""
     from queue_tui.api.asgi_stream import StreamingASGITransport
     from queue_tui.demo.server import create_app
+    from queue_tui.demo.simulator import QueueSimulator
 
-    kwargs: dict = {"seed": seed, "clock": clock}
+    sim = QueueSimulator.embedded(seed, clock or time.time)
+    kwargs: dict = {"sim": sim, "row_shape": row_shape}
     if chaos:
         kwargs["chaos"] = chaos
     return StreamingASGITransport(create_app(**kwargs))

@@ -11,23 +11,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from queue_tui.api.client import CancelOutcome, QueueClient
 from queue_tui.api.models import Generation
 from queue_tui.config import Settings
 from queue_tui.core.outcomes import LifecycleWatcher
 from queue_tui.core.poller import Poller, PollFailed, Snapshot
-from queue_tui.core.sanitize import clean, first_line, safe_url
 from queue_tui.core.stats import compute_stats, fmt_eta
 from queue_tui.core.timefmt import fmt_duration
 from queue_tui.core.tracker import LifecycleEvent, RowState, Tracker
+from queue_tui.sanitize import clean, first_line, safe_url
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -37,21 +35,15 @@ EXIT_TIMEOUT = 124
 
 Line = Callable[[str], None]
 
-#: Ids go into URL paths: accept what hub ids look like (uuids), refuse the rest.
-_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
-
-
-def valid_id(generation_id: str) -> bool:
-    return bool(_ID_PATTERN.fullmatch(generation_id))
-
-
-def _path_id(generation_id: str) -> str:
-    return quote(generation_id, safe="")
-
 
 class _Loop:
     """The poll loop shared by `events` and `wait`: polls, feeds the watcher, runs the
-    event stream beside it, and wakes early when the stream brings news."""
+    event stream beside it, and wakes early when the stream brings news.
+
+    Transient faults (connection refused or reset, timeouts, 5xx, 429, bad JSON) are
+    ridden out with the poller's backoff, one stderr line when an outage starts and one
+    when it ends; a permanent one (401/403, no endpoint, 422, a redirect, an insecure
+    token) raises at once, for the command's exit code."""
 
     def __init__(
         self,
@@ -64,19 +56,45 @@ class _Loop:
         err: Line,
         events: bool,
         clock: Callable[[], float],
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tracker = tracker
-        self.watcher = LifecycleWatcher(client, tracker, interval, events=events, clock=clock)
-        self.poller = Poller(client, settings.filters, interval=interval)
+        self.watcher = LifecycleWatcher(
+            client,
+            tracker,
+            interval,
+            events=events,
+            clock=clock,
+            monotonic=monotonic,
+            resolve_limit=settings.resolve_limit,
+        )
+        self.poller = Poller(client, settings.filters, interval=interval, monotonic=monotonic)
         self.interval = interval
         self._on_events = on_events
         self._err = err
+        self._monotonic = monotonic
         self.news = asyncio.Event()
         self.successful_polls = 0
+        #: monotonic() when the current outage began, or None while the hub answers.
+        self._outage_since: float | None = None
 
     def _stream_events(self, events: list[LifecycleEvent]) -> None:
         self._on_events(events)
         self.news.set()
+
+    def _fault(self, failed: PollFailed) -> None:
+        error = failed.error
+        if not error.transient:
+            raise error
+        if self._outage_since is None:
+            self._outage_since = self._monotonic()
+            self._err(f"queue-tui: {error.message}; retrying with backoff")
+
+    def _answered(self) -> None:
+        if self._outage_since is not None:
+            lasted = fmt_duration(self._monotonic() - self._outage_since)
+            self._outage_since = None
+            self._err(f"queue-tui: the hub answers again (after {lasted})")
 
     async def run(self, after_poll: Callable[[Snapshot | None], bool]) -> None:
         """Poll until `after_poll` returns True (it also runs after stream news)."""
@@ -87,15 +105,10 @@ class _Loop:
                 delay = self.interval
                 snapshot: Snapshot | None = None
                 if isinstance(outcome, PollFailed):
-                    error = outcome.error
-                    if self.successful_polls == 0:
-                        # Nothing to show yet: a script learns at once (with the exit code
-                        # of the fault) rather than watching retries. Later faults are
-                        # ridden out with backoff, one line on stderr each.
-                        raise error
+                    self._fault(outcome)
                     delay = outcome.delay
-                    self._err(f"queue-tui: {error.message}; retrying in {delay:.0f}s")
                 else:
+                    self._answered()
                     self.successful_polls += 1
                     snapshot = outcome
                     self._on_events(await self.watcher.handle_snapshot(outcome))
@@ -177,6 +190,8 @@ class WaitResult:
     outcome: str
     generation: Generation | None = None
     source: str | None = None
+    #: Why the outcome is unknown (outcome "unknown" only).
+    reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -196,6 +211,7 @@ class WaitResult:
             "started_at": gen.started_at if gen else None,
             "completed_at": gen.completed_at if gen else None,
             "source": self.source,
+            "reason": self.reason,
         }
 
     def format_line(self, grace: float) -> str:
@@ -212,7 +228,11 @@ class WaitResult:
         elif self.outcome == "failed" and gen is not None:
             parts.append(f"error: {first_line(gen.error_message, max_len=300) or '(no message)'}")
         elif self.outcome == "unknown":
-            parts.append("finished, outcome unknown")
+            parts.append(
+                f"finished, outcome unknown: {self.reason}"
+                if self.reason
+                else "finished, outcome unknown"
+            )
         elif self.outcome == "timeout" and gen is not None:
             parts.append(f"still {clean(gen.status, max_len=20)}")
         elif self.outcome == "timeout":
@@ -280,7 +300,9 @@ async def run_wait(
         for event in events_:
             gid = event.generation_id
             if event.is_final and gid in tracker.watched and gid not in results:
-                record(WaitResult(gid, event.kind.value, event.generation, event.source))
+                record(
+                    WaitResult(gid, event.kind.value, event.generation, event.source, event.reason)
+                )
 
     loop = _Loop(
         client,
@@ -291,6 +313,7 @@ async def run_wait(
         err=lambda line: (bar.clear(), err(line)),
         events=events,
         clock=clock,
+        monotonic=monotonic,
     )
 
     def failed() -> bool:
@@ -299,9 +322,11 @@ async def run_wait(
     def done(snapshot: Snapshot | None) -> bool:
         if fail_fast and failed():
             return True
-        if snapshot is not None and monotonic() - started >= grace:
+        if monotonic() - started >= grace:
+            # Never seen only on answers given after the grace: every list without it
+            # and get-by-id 404 (a failed request says nothing).
             for gid in tracker.unseen_watched():
-                if gid not in results:
+                if gid not in results and loop.watcher.never_listed(gid, started + grace):
                     record(WaitResult(gid, "never_seen"))
                     tracker.unwatch(gid)
             if fail_fast and failed():
@@ -385,7 +410,7 @@ async def run_cancel(client: QueueClient, ids: Sequence[str], *, out: Line) -> i
     """Cancel each id: 0 when every one was cancelled, 1 when any had already finished."""
     any_finished = False
     for gid in dict.fromkeys(ids):
-        outcome = await client.cancel(_path_id(gid))
+        outcome = await client.cancel(gid)
         if outcome is CancelOutcome.CANCELLED:
             out(f"cancelled {clean(gid, max_len=128)}")
         else:
@@ -401,5 +426,4 @@ __all__ = [
     "run_cancel",
     "run_events",
     "run_wait",
-    "valid_id",
 ]

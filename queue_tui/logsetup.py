@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -60,13 +61,29 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def open_private(path: str | os.PathLike[str]) -> int:
+    """A descriptor appending to `path`, which is private to the user (0600) whether it
+    is created now or already existed with wider permissions: what the app writes (the
+    log, recordings) holds prompts and error texts from the hub."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        mode = os.fstat(fd).st_mode
+        # Only a regular file: never /dev/null or a fifo the user pointed at.
+        if stat.S_ISREG(mode) and stat.S_IMODE(mode) != 0o600:
+            os.fchmod(fd, 0o600)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def setup_logging(
     path: str | os.PathLike[str] | None,
     level: int = logging.DEBUG,
     *,
     secrets: Iterable[str | None] = (),
 ) -> logging.Handler | None:
-    """Append a debug log to `path` (created 0600); None: no log. Idempotent."""
+    """Append a debug log to `path` (0600, see `open_private`); None: no log. Idempotent."""
     global _handler
     for secret in secrets:
         add_secret(secret)
@@ -80,7 +97,7 @@ def setup_logging(
     log_path = Path(path).expanduser()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # Prompts and error texts from the hub end up in the log: keep it private.
-    os.close(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.close(open_private(log_path))
     handler = logging.FileHandler(log_path, encoding="utf-8")
     handler.setLevel(level)
     handler.addFilter(RedactingFilter())
@@ -95,4 +112,4 @@ def setup_logging(
     return handler
 
 
-__all__ = ["REDACTED", "RedactingFilter", "add_secret", "redact", "setup_logging"]
+__all__ = ["REDACTED", "RedactingFilter", "add_secret", "open_private", "redact", "setup_logging"]

@@ -1,5 +1,9 @@
-"""Settings for the whole suite."""
+"""Settings and fixtures for the whole suite."""
 
+import os
+from pathlib import Path
+
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Speed is measured in benchmarks/, never asserted in tests. Hypothesis has two timing
@@ -9,3 +13,15 @@ from hypothesis import HealthCheck, settings
 # every test keeps its example counts.
 settings.register_profile("queue-tui", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("queue-tui")
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No token, host or setting from the machine running the tests: every QUEUE_TUI_*
+    variable and OXEN_API_KEY unset, the config file and the oxen CLI's in `tmp_path`."""
+    for name in list(os.environ):
+        if name.startswith("QUEUE_TUI_") or name == "OXEN_API_KEY":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OXEN_CONFIG_DIR", str(tmp_path / "oxen"))
+    monkeypatch.setenv("QUEUE_TUI_CONFIG", str(tmp_path / "config.toml"))
+    return tmp_path

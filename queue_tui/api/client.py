@@ -8,17 +8,20 @@ what the tests and `--demo` exercise identical to what talks to the real hub.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import enum
 import hashlib
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
+from httpx_sse import SSEError, aconnect_sse
 
 from queue_tui import __version__
 from queue_tui.api.errors import (
@@ -28,11 +31,14 @@ from queue_tui.api.errors import (
     NotFoundError,
     QueueError,
     RateLimitedError,
+    RedirectError,
     RequestRejectedError,
     RequestTimeoutError,
     ServerError,
+    StreamUnavailableError,
     UnreachableError,
 )
+from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import (
     TERMINAL_STATUSES,
     Generation,
@@ -42,14 +48,15 @@ from queue_tui.api.models import (
     parse_generation,
     parse_queue_page,
 )
-from queue_tui.config import Settings
-from queue_tui.core.filters import QueueFilters
-from queue_tui.core.sanitize import clean
 from queue_tui.logsetup import add_secret, redact
+from queue_tui.sanitize import clean
 
 log = logging.getLogger(__name__)
 
 QUEUE_PATH = "/api/ai/queue"
+EVENTS_PATH = "/api/events"
+#: Status codes meaning "this hub does not offer that".
+UNSUPPORTED_STATUSES = frozenset({404, 405, 501})
 #: Bodies above this size are parsed in a thread so the UI loop only applies the diff.
 THREAD_PARSE_BYTES = 256 * 1024
 #: Queries whose last page is kept (views polled: the current one, the ones just left).
@@ -111,12 +118,33 @@ def _excerpt(body: bytes, secret: str | None = None) -> str:
     return clean(text, max_len=120)
 
 
+class ClientSettings(Protocol):
+    """What the client needs of the connection settings (`queue_tui.config.Settings`
+    has it; the api layer does not import config)."""
+
+    host: str
+    token: str | None
+    token_source: str
+    timeout: float
+    connect_timeout: float
+    max_body_bytes: int
+
+    @property
+    def display_host(self) -> str: ...
+
+    @property
+    def token_is_insecure(self) -> bool: ...
+
+    @property
+    def token_help(self) -> str: ...
+
+
 class QueueClient:
     """Async client for the hub's queue endpoints."""
 
     def __init__(
         self,
-        settings: Settings,
+        settings: ClientSettings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -231,8 +259,10 @@ class QueueClient:
         return status, headers, body
 
     def _raise_for_status(self, status: int, headers: httpx.Headers, body: bytes) -> None:
-        if status < 400:
+        if status < 300:
             return
+        if status < 400:
+            raise self._redirect(status, headers.get("location"))
         detail = _excerpt(body, self.settings.token)
         suffix = f": {detail}" if detail else ""
         if status in (401, 403):
@@ -255,6 +285,36 @@ class QueueClient:
         if status >= 500:
             raise ServerError(f"hub error {status}{suffix}", status_code=status)
         raise RequestRejectedError(f"request rejected ({status}){suffix}", status_code=status)
+
+    def _redirect(self, status: int, location: str | None) -> RedirectError:
+        """Where a 3xx points, as one line: the URL (never its query or credentials) and
+        what to pass as --host to go there."""
+        if not location:
+            return RedirectError(
+                f"the hub answered {status} (a redirect) without a Location; check --host",
+                status_code=status,
+                location=None,
+            )
+        try:
+            target = httpx.URL(self.settings.host).join(redact(location.strip()))
+        except (httpx.InvalidURL, ValueError):
+            return RedirectError(
+                f"the hub answered {status} with an unusable Location; check --host",
+                status_code=status,
+                location=None,
+            )
+        target = target.copy_with(query=None, fragment=None, username=None, password=None)
+        shown = str(target)
+        # The API's paths all start with /api/ai/queue: what stands before it is the host.
+        cut = target.path.find(QUEUE_PATH)
+        prefix = target.path[:cut] if cut >= 0 else target.path
+        base = str(target.copy_with(path=prefix or "/")).rstrip("/")
+        shown, base = clean(shown, max_len=200), clean(base, max_len=200)
+        return RedirectError(
+            f"the hub redirected ({status}) to {shown}; use {base} as --host",
+            status_code=status,
+            location=shown,
+        )
 
     @staticmethod
     def _decode(body: bytes) -> Any:
@@ -325,6 +385,34 @@ class QueueClient:
         while len(pages) > LAST_PAGES:
             del pages[next(iter(pages))]
         return page
+
+    @contextlib.asynccontextmanager
+    async def event_stream(self, read_timeout: float) -> AsyncIterator[AsyncIterator[Any]]:
+        """`GET /api/events` open: yields its server-sent events (httpx-sse's
+        `ServerSentEvent`), with the same error mapping as every other request. A hub
+        without the stream raises `StreamUnavailableError`; one gone silent for
+        `read_timeout` (it sends a keep-alive every 15 s), `RequestTimeoutError`."""
+        self._check_insecure()
+        timeout = httpx.Timeout(self.settings.timeout, read=read_timeout)
+        try:
+            async with aconnect_sse(self._http, "GET", EVENTS_PATH, timeout=timeout) as source:
+                response = source.response
+                status = response.status_code
+                if status in UNSUPPORTED_STATUSES:
+                    raise StreamUnavailableError(f"no event stream ({status})")
+                if status >= 300:
+                    body = await response.aread()
+                    self._raise_for_status(status, response.headers, body[:2000])
+                content_type = response.headers.get("content-type", "").partition(";")[0]
+                if "text/event-stream" not in content_type:
+                    raise StreamUnavailableError(f"not an event stream ({content_type or '?'})")
+                yield source.aiter_sse()
+        except SSEError as exc:
+            raise StreamUnavailableError(f"not an event stream ({type(exc).__name__})") from None
+        except httpx.TimeoutException:
+            raise RequestTimeoutError("event stream went silent") from None
+        except httpx.TransportError as exc:
+            raise UnreachableError(f"event stream lost ({type(exc).__name__})") from None
 
     async def get(self, generation_id: str) -> Generation | None:
         """The row while it is queued or running; None once it is no longer queued (404)."""

@@ -6,7 +6,7 @@ short, sanitised excerpts of bodies, never from request headers.
 
 from __future__ import annotations
 
-from queue_tui.core.sanitize import clean
+from queue_tui.sanitize import clean
 
 
 class QueueError(Exception):
@@ -15,6 +15,9 @@ class QueueError(Exception):
     kind = "error"
     #: Exit code of the headless commands for this kind of failure.
     exit_code = 1
+    #: A passing fault worth retrying with backoff (the hub may answer next time); a
+    #: permanent one (wrong credentials, host or request) ends a headless command at once.
+    transient = False
 
     def __init__(self, message: str) -> None:
         self.message = clean(message, max_len=300)
@@ -24,11 +27,13 @@ class QueueError(Exception):
 class UnreachableError(QueueError):
     kind = "unreachable"
     exit_code = 3
+    transient = True
 
 
 class RequestTimeoutError(QueueError):
     kind = "timeout"
     exit_code = 3
+    transient = True
 
 
 class AuthError(QueueError):
@@ -44,6 +49,7 @@ class AuthError(QueueError):
 class RateLimitedError(QueueError):
     kind = "rate_limited"
     exit_code = 5
+    transient = True
 
     def __init__(self, message: str, *, retry_after: float | None) -> None:
         super().__init__(message)
@@ -53,6 +59,7 @@ class RateLimitedError(QueueError):
 class ServerError(QueueError):
     kind = "server"
     exit_code = 6
+    transient = True
 
     def __init__(self, message: str, *, status_code: int) -> None:
         super().__init__(message)
@@ -71,6 +78,7 @@ class BadPayloadError(QueueError):
 
     kind = "bad_payload"
     exit_code = 7
+    transient = True
 
 
 class RequestRejectedError(QueueError):
@@ -87,3 +95,23 @@ class RequestRejectedError(QueueError):
 class InsecureTokenError(QueueError):
     kind = "insecure"
     exit_code = 2
+
+
+class RedirectError(QueueError):
+    """The hub answered 3xx. Never followed (the token would go along) and never taken
+    for success: the user is told where it points."""
+
+    kind = "redirect"
+    exit_code = 9
+
+    def __init__(self, message: str, *, status_code: int, location: str | None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.location = location
+
+
+class StreamUnavailableError(QueueError):
+    """The hub does not offer the event stream (404/405/501, or not SSE): polling alone
+    resolves outcomes."""
+
+    kind = "no_stream"

@@ -3,20 +3,32 @@
 Two row shapes are accepted: the spec's (``model_name``, ``status``, timestamps,
 ``result_url``...) and the older one from the docs page (``model``, ``prompt``, no
 ``status``: a listed row is simply in progress). Unknown enum values are kept as their
-raw string; extra fields are kept as request parameters for display; a malformed row is
-dropped and counted so that one bad row never costs the user the whole page.
+raw string; extra fields are kept as request parameters for display. A field of the wrong
+type costs that field, not the row: it is left unset and its raw value kept in
+`invalid_fields` (shown as `?` and in the detail pane); only a row without a usable
+`generation_id` is dropped, and counted.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 
 class Status(StrEnum):
@@ -34,31 +46,56 @@ class MediaType(StrEnum):
     VIDEO = "video"
 
 
-ACTIVE_STATUSES = frozenset({Status.QUEUED, Status.PROCESSING, Status.IN_PROGRESS})
-TERMINAL_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED})
+@dataclass(frozen=True, slots=True)
+class StatusInfo:
+    """How a status reads and behaves, everywhere (table, detail, status bar, tracker)."""
+
+    word: str
+    #: Shown before the word, so the status reads without colour.
+    glyph: str
+    #: The theme colour it takes ("muted": between the text and the background).
+    style: str
+    #: In flight (`ACTIVE_STATUSES`) or finished (`TERMINAL_STATUSES`); "finishing" is
+    #: neither: not a hub status.
+    active: bool
+    terminal: bool
+    #: Sort order: running work first, then waiting work, then what has finished.
+    rank: int
+    bold: bool = False
+    #: The hub's `status=` query parameter accepts it.
+    queryable: bool = False
+
+
+#: Every status, in the spec's order. Not hub statuses: "in_progress" (a row of the older,
+#: status-less shape) and "finishing" (left the queue, outcome not known yet).
+STATUSES: dict[str, StatusInfo] = {
+    "queued": StatusInfo("queued", "◷", "warning", True, False, 2, queryable=True),
+    "processing": StatusInfo(
+        "processing", "▶", "primary", True, False, 0, bold=True, queryable=True
+    ),
+    "in_progress": StatusInfo("in progress", "▶", "primary", True, False, 1),
+    "succeeded": StatusInfo("succeeded", "✔", "success", False, True, 6, queryable=True),
+    "failed": StatusInfo("failed", "✖", "error", False, True, 4, bold=True, queryable=True),
+    "cancelled": StatusInfo("cancelled", "⊘", "muted", False, True, 5, queryable=True),
+    "finishing": StatusInfo("finishing", "…", "muted", False, False, 3),
+}
+#: Any status the hub invents (shown as `? <raw>`; treated as still in flight).
+UNKNOWN_STATUS_INFO = StatusInfo("", "?", "secondary", False, False, 3)
+
+ACTIVE_STATUSES = frozenset(s for s, info in STATUSES.items() if info.active)
+TERMINAL_STATUSES = frozenset(s for s, info in STATUSES.items() if info.terminal)
 # The values the `status=` query parameter accepts, in the spec's order.
-API_STATUSES: tuple[str, ...] = ("queued", "processing", "succeeded", "failed", "cancelled")
+API_STATUSES: tuple[str, ...] = tuple(s for s, info in STATUSES.items() if info.queryable)
 API_MEDIA_TYPES: tuple[str, ...] = ("image", "video")
 
-# Request parameters the hub echoes on a row; anything else unknown is kept too.
-KNOWN_FIELDS = frozenset(
-    {
-        "generation_id",
-        "model_name",
-        "model",
-        "media_type",
-        "status",
-        "enqueued_at",
-        "started_at",
-        "completed_at",
-        "error_message",
-        "result_url",
-        "target_namespace",
-        "target_repo",
-        "target_directory",
-        "prompt",
-    }
-)
+
+#: What an id the user types may look like (hub ids are uuids); one rule for the CLI and
+#: the dashboard. The client percent-encodes whatever id goes into a URL path.
+_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def valid_id(generation_id: str) -> bool:
+    return bool(_ID_PATTERN.fullmatch(generation_id))
 
 
 def _in_range(seconds: float) -> float:
@@ -134,10 +171,13 @@ class Generation(BaseModel):
     prompt: str | None = None
     # True when the hub said the status; False for the docs' older, status-less shape.
     status_reported: bool = Field(default=True, exclude=True)
+    #: Fields the hub sent with a value of the wrong type: name -> the raw value as JSON
+    #: text (clipped). Those fields are left unset; set only by `parse_generation`.
+    invalid_fields: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
-    def _accept_both_shapes(cls, data: Any) -> Any:
+    def _accept_both_shapes(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, Mapping):
             raise ValueError(f"row is {type(data).__name__}, not an object")
         row = dict(data)
@@ -148,6 +188,11 @@ class Generation(BaseModel):
             row["status_reported"] = False
         else:
             row["status_reported"] = True
+        # Ours alone: a hub cannot mark its own fields invalid (or valid).
+        row.pop("invalid_fields", None)
+        invalid = (info.context or {}).get("invalid_fields")
+        if invalid:
+            row["invalid_fields"] = invalid
         return row
 
     @field_validator("generation_id", mode="before")
@@ -264,6 +309,8 @@ class Generation(BaseModel):
         if self.prompt is not None:
             row["prompt"] = self.prompt
         row.update(self.params)
+        if self.invalid_fields:
+            row["invalid_fields"] = dict(self.invalid_fields)
         return row
 
 
@@ -278,14 +325,28 @@ class DroppedRow(BaseModel):
 
 
 class QueuePage(BaseModel):
-    """A parsed page: the good rows, plus what was dropped and why."""
+    """A parsed page: the usable rows, plus what was dropped and why.
+
+    `count` is what the hub said; `len(generations)` is what we kept."""
 
     count: int
     generations: list[Generation]
     dropped: list[DroppedRow] = Field(default_factory=list)
 
+    @property
+    def degraded(self) -> int:
+        """Rows kept with one or more fields of the wrong type (see `invalid_fields`)."""
+        return sum(1 for g in self.generations if g.invalid_fields)
+
     def to_api(self) -> dict[str, Any]:
-        return {"count": self.count, "generations": [g.to_api() for g in self.generations]}
+        """The rows kept, in the API's shape: `count` is the number of rows printed, and
+        what was dropped or degraded is said beside it, never silently."""
+        return {
+            "count": len(self.generations),
+            "generations": [g.to_api() for g in self.generations],
+            "dropped": len(self.dropped),
+            "degraded": self.degraded,
+        }
 
 
 def same_row(a: Generation, b: Generation) -> bool:
@@ -338,16 +399,44 @@ def _surrogate_free_keys(data: Any) -> dict[Any, Any] | None:
     return fixed if changed else None
 
 
+#: Fields that may be degraded (left unset) when their value has the wrong type.
+_DEGRADABLE = frozenset(Generation.model_fields) - {"generation_id", "invalid_fields"}
+_RAW_MAX = 300
+
+
+def _raw_text(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= _RAW_MAX else text[: _RAW_MAX - 1] + "…"
+
+
 def parse_generation(data: Any) -> Generation:
-    """One row. Only when validation fails are keys with lone surrogates cleaned and the
-    row validated again (so a page of good rows pays nothing for it)."""
+    """One row. The fast path validates it as it is; only when that fails are keys with
+    lone surrogates cleaned, then fields of the wrong type set aside (kept raw in
+    `invalid_fields`). Raises ValidationError only for a row with no usable id."""
     try:
         return Generation.model_validate(data)
-    except ValidationError:
-        fixed = _surrogate_free_keys(data)
-        if fixed is None:
-            raise
-    return Generation.model_validate(fixed)
+    except ValidationError as exc:
+        error = exc
+    fixed = _surrogate_free_keys(data)
+    if fixed is not None:
+        data = fixed
+        try:
+            return Generation.model_validate(data)
+        except ValidationError as exc:
+            error = exc
+    names = {str(e["loc"][0]) for e in error.errors() if e.get("loc")}
+    if not isinstance(data, Mapping) or not names or not names <= _DEGRADABLE:
+        raise error
+    row = dict(data)
+    invalid: dict[str, str] = {}
+    for name in sorted(names):
+        # The older shape's `model` arrives as `model_name`.
+        key = name if name in row or name != "model_name" else "model"
+        invalid[name] = _raw_text(row.pop(key, None))
+    return Generation.model_validate(row, context={"invalid_fields": invalid})
 
 
 def _reason(exc: ValidationError) -> str:

@@ -31,8 +31,7 @@ from typing import IO, Any
 
 import httpx
 
-from queue_tui.config import MIN_INTERVAL
-from queue_tui.logsetup import redact
+from queue_tui.logsetup import open_private, redact
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +60,9 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         self._cap = max_body_bytes
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Opened now so a bad path fails at start-up, not at the first poll. Recordings
-        # hold prompts and error texts from the hub: private to the user.
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # hold prompts and error texts from the hub: private to the user (0600, even
+        # when the file already existed).
+        fd = open_private(self.path)
         self._file: IO[str] | None = os.fdopen(fd, "a", encoding="utf-8")
         #: Exchanges written so far.
         self.count = 0
@@ -344,16 +344,6 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         return None
 
 
-def replay_interval(interval: float, speed: float) -> float:
-    """The wall-clock poll interval that replays a session polled every `interval`
-    seconds at `speed`: `interval / speed` (so every recorded poll is seen), never
-    below the live minimum (`config.MIN_INTERVAL`; a faster replay then skips some).
-    Speed 0 (as fast as asked) keeps `interval`."""
-    if speed <= 0:
-        return interval
-    return max(min(MIN_INTERVAL, interval), interval / speed)
-
-
 def _stamp(entry: dict[str, Any]) -> float | None:
     t = entry.get("t")
     return float(t) if isinstance(t, int | float) and not isinstance(t, bool) else None
@@ -447,5 +437,4 @@ __all__ = [
     "RecordingTransport",
     "ReplayTransport",
     "load_recording",
-    "replay_interval",
 ]

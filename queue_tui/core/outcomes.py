@@ -1,22 +1,19 @@
-"""Where outcomes come from: every source the hub offers, best first.
+"""Where outcomes come from: every source the hub offers, and conclusions only on answers.
 
 Polls of the active view say *that* a generation finished (it left the view), not *how*.
-`LifecycleWatcher` resolves each outcome from the best source available, and degrades
-quietly when the hub lacks one (404/405 mark that source unavailable; no error banner):
+`LifecycleWatcher` resolves each outcome from the sources the hub offers, and degrades
+quietly when it lacks one (404/405: that source is off, no error banner):
 
-1. `GET /api/events` (Server-Sent Events): `media_generation_completed` gives succeeded
-   or failed, with the result URL or error, the moment it happens. Lossy by design:
-   nothing from before the connection, nothing for cancelled or expired rows. It runs
-   as its own loop (`run_event_stream`) with reconnect and backoff.
-2. The terminal `status=succeeded|failed|cancelled` list queries under the same
-   server-side filters: at most one round per poll interval, only when a row vanished
-   without an event (or a watched id was never listed).
-3. `GET /api/ai/queue/{id}`: 404 once a row is no longer queued; with nothing else to
-   go on that means "finished, outcome unknown" (or cancelled, when this app did it).
+- the event stream `GET /api/events` (pushed: `run_event_stream`): succeeded or failed
+  with the URL or error the moment it happens; lossy (nothing from before the
+  connection, nothing for cancelled rows);
+- the asked sources, each an `OutcomeSource`: the terminal `status=X` lists (a row a
+  list returns *is* X, in every row shape), then get-by-id as the last resort.
 
-Polling stays the source of truth for what is active; events only add outcomes sooner.
-Callback-based and cancel-safe: the dashboard and the headless commands drive it the
-same way (see `queue_tui.headless`).
+A failed request is never evidence. A row becomes "unknown" only when every asked source
+the hub offers has *answered* without it (`Evidence`), or when its sources kept failing
+past `resolve_limit`, and then with the reason. A new source (the history endpoint) is
+one `OutcomeSource` subclass in `default_sources`.
 """
 
 from __future__ import annotations
@@ -25,46 +22,46 @@ import asyncio
 import inspect
 import json
 import logging
+import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
-from urllib.parse import quote
+from typing import Any, ClassVar
 
-import httpx
-from httpx_sse import SSEError, aconnect_sse
-
-from queue_tui.api.client import CancelOutcome, FetchResult, QueueClient, parse_retry_after
+from queue_tui.api.client import UNSUPPORTED_STATUSES, CancelOutcome, FetchResult, QueueClient
 from queue_tui.api.errors import (
     AuthError,
     NotFoundError,
     QueueError,
     RateLimitedError,
     RequestRejectedError,
-    RequestTimeoutError,
     ServerError,
-    UnreachableError,
+    StreamUnavailableError,
 )
-from queue_tui.api.models import TERMINAL_STATUSES
-from queue_tui.core.filters import QueueFilters
-from queue_tui.core.poller import Snapshot
-from queue_tui.core.tracker import LifecycleEvent, RowState, Tracker
+from queue_tui.api.filters import QueueFilters
+from queue_tui.api.models import TERMINAL_STATUSES, Generation
+from queue_tui.config import DEFAULT_RESOLVE_LIMIT
+from queue_tui.core.poller import Snapshot, backoff_delay
+from queue_tui.core.timefmt import fmt_duration
+from queue_tui.core.tracker import LifecycleEvent, Tracker
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/api/events"
 COMPLETED_EVENT = "media_generation_completed"
 #: The order the terminal lists are asked in: the commonest outcome first.
 TERMINAL_QUERY_ORDER = ("succeeded", "failed", "cancelled")
-#: Status codes meaning "this hub does not offer that".
-UNSUPPORTED_STATUSES = frozenset({404, 405, 501})
 #: The hub sends a keep-alive every 15 s; silence for this long means a dead stream.
 EVENTS_READ_TIMEOUT = 45.0
 EVENTS_BACKOFF_BASE = 1.0
 EVENTS_AUTH_RETRY = 60.0
 #: A stream payload bigger than this is not a completion event; skip it.
 MAX_EVENT_BYTES = 256 * 1024
+#: Server-side views remembered as backfilled: past this many (a day of trying filters),
+#: the memory starts again; backfilling a view twice only re-reads rows already known.
+BACKFILLED_VIEWS_KEPT = 64
+NO_SOURCE_REASON = "the hub offers no outcome source (no status lists, get-by-id or events)"
 
 EventsCallback = Callable[[list[LifecycleEvent]], Awaitable[None] | None]
 StateCallback = Callable[["EventsState"], Awaitable[None] | None]
@@ -79,8 +76,168 @@ class EventsState(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-class EventStreamUnavailable(Exception):
-    """The hub does not offer the event stream."""
+# -- the asked sources -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Answer:
+    """What one source said about the ids it was asked about. A fault says nothing
+    about any id: only `found` and `absent` are evidence."""
+
+    found: dict[str, Generation] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)
+    fault: QueueError | None = None
+
+
+class OutcomeSource:
+    """One place the hub can be asked how generations ended."""
+
+    #: Its key in `Evidence` and in `LifecycleWatcher.sources`.
+    name: str = ""
+    #: The `LifecycleEvent.source` of what it finds.
+    event_source: str = ""
+    #: How it reads in an "unknown" reason: "not in {absence}".
+    absence: str = ""
+    #: Answers without an id it takes before that absence counts (a list may lag the
+    #: active view by a poll).
+    misses_needed: ClassVar[int] = 1
+    #: Asked only about ids every other source has answered without (and about watched
+    #: ids not listed yet): it costs a request per id.
+    last_resort: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self._on = True
+        self.requests = 0
+
+    @property
+    def available(self) -> bool:
+        return self._on
+
+    def off(self, why: str) -> None:
+        if self._on:
+            log.info("%s unavailable (%s)", self.name, why)
+        self._on = False
+
+    async def ask(self, client: QueueClient, filters: QueueFilters, ids: list[str]) -> Answer:
+        raise NotImplementedError
+
+
+class ListEndpoint:
+    """The one path every terminal list is asked on: a 404 there turns them all off."""
+
+    available = True
+
+
+class StatusList(OutcomeSource):
+    """`GET /api/ai/queue?status=X` under the view's server-side filters."""
+
+    event_source = "status-query"
+    misses_needed = 2
+
+    def __init__(self, status: str, endpoint: ListEndpoint | None = None) -> None:
+        super().__init__()
+        self.status = status
+        self.name = f"status={status}"
+        self.absence = f"the hub's {status} list"
+        self._endpoint = endpoint or ListEndpoint()
+
+    @property
+    def available(self) -> bool:
+        return self._on and self._endpoint.available
+
+    async def rows(self, client: QueueClient, filters: QueueFilters) -> list[Generation]:
+        """Every row of the list, as this status (membership is the outcome). Raises
+        the fault; a hub that does not take the filter turns the source off (and []).
+        """
+        self.requests += 1
+        try:
+            result: FetchResult = await client.fetch(filters.with_(search=None, status=self.status))
+        except (NotFoundError, ServerError) as exc:
+            if isinstance(exc, ServerError) and exc.status_code not in UNSUPPORTED_STATUSES:
+                raise  # a passing fault: asked again later
+            # The lists' one path is missing (404), or not implemented there (501, as a
+            # replay answers what it did not record); a 405/422 below is this status
+            # value refused, and the other lists may still work.
+            self._endpoint.available = False
+            log.info("terminal status lists unavailable (%s)", exc.message)
+            return []
+        except RequestRejectedError as exc:  # 405, 400, 422: this filter is not taken
+            self.off(str(exc.status_code))
+            return []
+        return [_as_status(row, self.status) for row in result.page.generations]
+
+    async def ask(self, client: QueueClient, filters: QueueFilters, ids: list[str]) -> Answer:
+        try:
+            rows = await self.rows(client, filters)
+        except QueueError as exc:
+            log.info("%s failed (%s); asking again later", self.name, exc.kind)
+            return Answer(fault=exc)
+        if not self.available:
+            return Answer()
+        listed = {row.generation_id: row for row in rows}
+        found = {gid: listed[gid] for gid in ids if gid in listed}
+        return Answer(found, set(ids) - found.keys())
+
+
+class GetById(OutcomeSource):
+    """`GET /api/ai/queue/{id}`: the row while it is queued or running, its final status
+    where the hub keeps finished generations, 404 where it does not (or never had it)."""
+
+    name = "get"
+    event_source = "get"
+    absence = "GET by id (404)"
+    last_resort = True
+
+    def __init__(self, max_per_round: int = 20) -> None:
+        super().__init__()
+        self.max_per_round = max_per_round
+
+    async def ask(self, client: QueueClient, filters: QueueFilters, ids: list[str]) -> Answer:
+        answer = Answer()
+        for gid in ids[: self.max_per_round]:
+            self.requests += 1
+            try:
+                row = await client.get(gid)
+            except RequestRejectedError as exc:
+                if exc.status_code in UNSUPPORTED_STATUSES:
+                    self.off(str(exc.status_code))
+                    break
+                answer.fault = exc
+                break
+            except QueueError as exc:
+                log.info("get-by-id failed (%s); asking again next round", exc.kind)
+                answer.fault = exc
+                break
+            if row is None:
+                answer.absent.add(gid)
+            else:
+                if row.generation_id != gid:
+                    row = row.model_copy(update={"generation_id": gid})
+                answer.found[gid] = row
+        return answer
+
+
+def default_sources(max_gets_per_round: int = 20) -> list[OutcomeSource]:
+    """The asked sources, in the order they are asked."""
+    endpoint = ListEndpoint()
+    lists = [StatusList(status, endpoint) for status in TERMINAL_QUERY_ORDER]
+    return [*lists, GetById(max_gets_per_round)]
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What the asked sources have *answered* about one unresolved id. Failed requests
+    add nothing but `last_fault`: they are not evidence."""
+
+    #: Source name -> answers without the id, and (monotonic) when the last one came.
+    misses: dict[str, int] = field(default_factory=dict)
+    missed_at: dict[str, float] = field(default_factory=dict)
+    #: The last fault met while asking about it (told when the limit concludes).
+    last_fault: str | None = None
+
+    def miss(self, source: str, at: float) -> None:
+        self.misses[source] = self.misses.get(source, 0) + 1
+        self.missed_at[source] = at
 
 
 async def _call(callback: Callable[..., Any] | None, *args: Any) -> None:
@@ -91,27 +248,11 @@ async def _call(callback: Callable[..., Any] | None, *args: Any) -> None:
         await result
 
 
-def _stream_error(response: httpx.Response, host: str, token_source: str) -> QueueError:
-    status = response.status_code
-    if status in (401, 403):
-        return AuthError(
-            f"event stream refused ({status})", status_code=status, token_source=token_source
-        )
-    if status == 429:
-        return RateLimitedError(
-            "event stream rate limited (429)",
-            retry_after=parse_retry_after(response.headers.get("retry-after")),
-        )
-    if status >= 500:
-        return ServerError(f"event stream: hub error {status}", status_code=status)
-    return RequestRejectedError(f"event stream rejected ({status})", status_code=status)
-
-
 class LifecycleWatcher:
     """Feeds a `Tracker` from polls and resolves vanished rows from every outcome source.
 
     - `await handle_snapshot(snapshot)` after each successful poll: observe, then resolve
-      what vanished (status queries, then get-by-id), returning every lifecycle event.
+      what vanished, returning every lifecycle event.
     - `await run_event_stream(on_events)` in its own task: the SSE loop; calls
       `on_events(events)` as outcomes arrive. Cancel the task to stop it.
     - `await cancel(id)` cancels through the client and records the outcome.
@@ -131,6 +272,8 @@ class LifecycleWatcher:
         read_timeout: float = EVENTS_READ_TIMEOUT,
         max_gets_per_round: int = 20,
         backfill: bool = False,
+        resolve_limit: float = DEFAULT_RESOLVE_LIMIT,
+        sources: Sequence[OutcomeSource] | None = None,
     ) -> None:
         self.client = client
         self.tracker = tracker
@@ -140,48 +283,57 @@ class LifecycleWatcher:
         self._rng = rng or random.Random()
         self.backoff_cap = backoff_cap
         self.read_timeout = read_timeout
-        self.max_gets_per_round = max_gets_per_round
+        self.asked: list[OutcomeSource] = list(sources or default_sources(max_gets_per_round))
         self.events_state = EventsState.CONNECTING if events else EventsState.OFF
         self.events_enabled = events
-        self.status_queries_available = True
-        self.get_available = True
         #: Completion events received (all of them, not only for tracked rows).
         self.events_received = 0
         self.events_reconnects = 0
-        #: One line about the last stream failure (for a status bar), or None.
-        self.events_error: str | None = None
-        #: `monotonic()` of the next reconnect while retrying.
-        self.events_retry_at: float | None = None
-        self.status_queries = 0
-        self.gets = 0
         self._filters = QueueFilters()
         #: Seed the tracker's history from the terminal lists after the first poll of
         #: each server-side view (the dashboard's stats and ETAs want it; `events` not).
         self.backfill_enabled = backfill
         self._backfilled: set[tuple[str | None, ...]] = set()
-        self._last_round: float | None = None
+        self.resolve_limit = float(resolve_limit)
+        #: What the sources answered about each unresolved id (pending or unseen).
+        self._evidence: dict[str, Evidence] = {}
+        #: Consecutive rounds in which no source answered (drives the backoff).
+        self.round_failures = 0
+        self._next_round_at: float | None = None
         self._lock = asyncio.Lock()
 
     # -- sources ---------------------------------------------------------------------
 
     @property
     def sources(self) -> dict[str, str]:
-        """Each outcome source and its state, for a status bar or `--verbose` line."""
-        return {
-            "events": self.events_state.value,
-            "status-query": "available" if self.status_queries_available else "unavailable",
-            "get": "available" if self.get_available else "unavailable",
-        }
+        """Each outcome source and its state, for a status bar or a debug line."""
+        states = {"events": self.events_state.value}
+        for src in self.asked:
+            states[src.name] = "available" if src.available else "unavailable"
+        return states
 
-    def _stream_live(self) -> bool:
-        return self.events_state is EventsState.LIVE
+    def _lists(self) -> list[StatusList]:
+        return [s for s in self.asked if isinstance(s, StatusList) and s.available]
+
+    @property
+    def status_queries_available(self) -> bool:
+        return bool(self._lists())
+
+    @property
+    def get_available(self) -> bool:
+        return any(isinstance(s, GetById) and s.available for s in self.asked)
+
+    @property
+    def status_queries(self) -> int:
+        return sum(s.requests for s in self.asked if isinstance(s, StatusList))
+
+    @property
+    def gets(self) -> int:
+        return sum(s.requests for s in self.asked if isinstance(s, GetById))
 
     def _any_source(self) -> bool:
-        return (
-            self.events_state in (EventsState.LIVE, EventsState.CONNECTING, EventsState.RETRYING)
-            or self.status_queries_available
-            or self.get_available
-        )
+        live = (EventsState.LIVE, EventsState.CONNECTING, EventsState.RETRYING)
+        return self.events_state in live or any(s.available for s in self.asked)
 
     # -- polls -----------------------------------------------------------------------
 
@@ -217,152 +369,192 @@ class LifecycleWatcher:
         return await self.resolve(), added
 
     async def backfill(self, filters: QueueFilters) -> int:
-        """Seed history from the hub's terminal lists under `filters`; quiet on faults."""
+        """Seed history from the hub's terminal lists under `filters`; quiet on faults
+        (each list on its own: one failing does not skip the others)."""
+        if len(self._backfilled) >= BACKFILLED_VIEWS_KEPT:
+            self._backfilled.clear()
         self._backfilled.add(filters.server_key())
-        if not self.status_queries_available or (
-            filters.status is not None and filters.status in TERMINAL_STATUSES
-        ):
+        if filters.status is not None and filters.status in TERMINAL_STATUSES:
             return 0
-        base = filters.with_(search=None)
         added = 0
-        for status in TERMINAL_QUERY_ORDER:
-            result = await self._fetch_terminal(base, status, "history backfill")
-            if result is None:
-                break
-            added += self.tracker.add_history(result.page.generations, self.clock())
+        for src in self._lists():
+            if not src.available:  # the lists' path went missing just now
+                continue
+            try:
+                rows = await src.rows(self.client, filters)
+            except QueueError as exc:
+                log.info("history backfill: %s failed (%s)", src.name, exc.kind)
+                continue
+            added += self.tracker.add_history(rows, self.clock())
         log.debug("history backfill: %d finished rows", added)
         return added
+
+    def evidence(self, generation_id: str) -> Evidence | None:
+        """What the sources have answered so far about an unresolved id (None: nothing)."""
+        return self._evidence.get(generation_id)
+
+    def never_listed(self, generation_id: str, since: float) -> bool:
+        """True when, since `since` (this watcher's monotonic clock), every source the
+        hub offers has *answered* without this id: never seen is concluded only from
+        answers, never from failed requests."""
+        ev = self._evidence.get(generation_id)
+        if generation_id in self.tracker or ev is None:
+            return False
+        return all(ev.missed_at.get(s.name, -math.inf) >= since for s in self.asked if s.available)
 
     async def resolve(self, *, force: bool = False) -> list[LifecycleEvent]:
         """One resolution round for pending rows and unseen watched ids.
 
-        At most one round per poll interval (unless `force`). With a live event stream, a
-        freshly vanished row gets one round of grace for its event to arrive first.
+        At most one round per poll interval, and after a round in which no source
+        answered, not before the poller's backoff delay (unless `force`). With a live
+        event stream, a freshly vanished row gets one round of grace for its event.
         """
         tracker = self.tracker
         pending = tracker.pending_ids()
         unseen = tracker.unseen_watched()
+        self._forget_settled(pending, unseen)
         if not pending and not unseen:
             return []
-        mono = self._monotonic()
-        if (
-            not force
-            and self._last_round is not None
-            and mono - self._last_round < self.interval * 0.8
-        ):
+        next_round = self._next_round_at
+        if not force and next_round is not None and self._monotonic() < next_round:
             return []
-        self._last_round = mono
         async with self._lock:
-            return await self._resolve_round(pending, unseen)
+            events, fault = await self._round(pending, unseen)
+        if fault is None:
+            self.round_failures = 0
+            delay = self.interval * 0.8
+        else:
+            self.round_failures += 1
+            delay = backoff_delay(
+                max(self.interval, 0.001),
+                self.round_failures,
+                fault,
+                cap=self.backoff_cap,
+                rng=self._rng,
+            )
+        self._next_round_at = self._monotonic() + delay
+        events.extend(self._apply_limit())
+        return events
 
-    async def _resolve_round(self, pending: list[str], unseen: list[str]) -> list[LifecycleEvent]:
-        tracker = self.tracker
-        events: list[LifecycleEvent] = []
-        if not self._any_source():
-            for gid in pending:
-                events.extend(tracker.resolve_unknown(gid, self.clock(), source="poll"))
-            return events
-        wanted: set[str] = set(unseen)
+    def _forget_settled(self, pending: list[str], unseen: list[str]) -> None:
+        """Evidence is kept only for ids still unresolved (bounded by what is pending)."""
+        if len(self._evidence) > len(pending) + len(unseen):
+            keep = set(pending) | set(unseen)
+            for gid in [g for g in self._evidence if g not in keep]:
+                del self._evidence[gid]
+
+    def _ev(self, gid: str) -> Evidence:
+        ev = self._evidence.get(gid)
+        if ev is None:
+            ev = self._evidence[gid] = Evidence()
+        return ev
+
+    def _exhausted(self, gid: str, *, last_resort: bool) -> bool:
+        """Every available source (of the first rank, or all) has answered without it
+        as often as it takes."""
+        ev = self._evidence.get(gid)
+        return all(
+            ev is not None and ev.misses.get(s.name, 0) >= s.misses_needed
+            for s in self.asked
+            if s.available and (last_resort or not s.last_resort)
+        )
+
+    def _wanted(self, pending: list[str], unseen: list[str]) -> list[str]:
+        wanted = list(unseen)
         for gid in pending:
-            entry = tracker.get(gid)
+            entry = self.tracker.get(gid)
             if entry is None:
                 continue
             entry.resolve_rounds += 1
-            if self._stream_live() and entry.resolve_rounds == 1:
+            if self.events_state is EventsState.LIVE and entry.resolve_rounds == 1:
                 continue  # its completion event is probably on its way
-            wanted.add(gid)
-        if not wanted:
-            return events
-        if self.status_queries_available:
-            events.extend(await self._query_terminal_lists(wanted))
-        # get-by-id: for unseen watched ids (is it there yet?), and for pending rows the
-        # terminal lists missed twice (or could not be asked).
-        candidates = []
-        for gid in sorted(wanted):
-            entry = tracker.get(gid)
-            if entry is None or (
-                entry.state is RowState.PENDING
-                and (not self.status_queries_available or entry.resolve_rounds >= 2)
-            ):
-                candidates.append(gid)
-        events.extend(await self._get_by_id(candidates[: self.max_gets_per_round]))
+            wanted.append(gid)
+        return wanted
+
+    async def _round(
+        self, pending: list[str], unseen: list[str]
+    ) -> tuple[list[LifecycleEvent], QueueError | None]:
+        """Ask every source about what is unresolved. Returns the events, and the last
+        fault when no source answered at all (None when one did)."""
+        events: list[LifecycleEvent] = []
         if not self._any_source():
-            for gid in tracker.pending_ids():
-                events.extend(tracker.resolve_unknown(gid, self.clock(), source="poll"))
-        return events
-
-    async def _query_terminal_lists(self, wanted: set[str]) -> list[LifecycleEvent]:
-        events: list[LifecycleEvent] = []
-        remaining = set(wanted)
-        base = self._filters.with_(search=None)
-        for status in TERMINAL_QUERY_ORDER:
-            if not remaining:
-                break
-            result = await self._fetch_terminal(base, status, "status query")
-            if result is None:
-                break
-            now = self.clock()
-            for row in result.page.generations:
-                gid = row.generation_id
-                if gid in remaining and row.status in TERMINAL_STATUSES:
-                    events.extend(
-                        self.tracker.apply_outcome(
-                            gid, row.status, now, source="status-query", generation=row
-                        )
-                    )
-                    remaining.discard(gid)
-        return events
-
-    async def _fetch_terminal(
-        self, base: QueueFilters, status: str, purpose: str
-    ) -> FetchResult | None:
-        """One terminal `status=` list, or None when it failed (and why is noted)."""
-        self.status_queries += 1
-        try:
-            return await self.client.fetch(base.with_(status=status))
-        except NotFoundError:
-            self._status_queries_unavailable("404")
-        except RequestRejectedError as exc:
-            # The hub does not take this status filter (405, 400, 422...).
-            self._status_queries_unavailable(str(exc.status_code))
-        except QueueError as exc:
-            log.info("%s failed (%s); trying again later", purpose, exc.kind)
-        return None
-
-    def _status_queries_unavailable(self, why: str) -> None:
-        if self.status_queries_available:
-            log.info("terminal status queries unavailable (%s)", why)
-        self.status_queries_available = False
-
-    async def _get_by_id(self, ids: list[str]) -> list[LifecycleEvent]:
-        events: list[LifecycleEvent] = []
-        tracker = self.tracker
-        for gid in ids:
-            if not self.get_available:
-                break
-            entry = tracker.get(gid)
-            if entry is not None and entry.state is RowState.FINISHED:
-                continue  # resolved meanwhile (an event arrived)
-            self.gets += 1
-            try:
-                row = await self.client.get(quote(gid, safe=""))
-            except RequestRejectedError as exc:
-                if exc.status_code in UNSUPPORTED_STATUSES:
-                    log.info("get-by-id unavailable (%s)", exc.status_code)
-                    self.get_available = False
-                break
-            except QueueError as exc:
-                log.info("get-by-id failed (%s); trying again next round", exc.kind)
-                break
-            now = self.clock()
-            if row is None:
-                if entry is not None and entry.state is RowState.PENDING:
-                    events.extend(tracker.resolve_unknown(gid, now, source="get-404"))
-                # An unseen watched id that 404s may simply not be listed yet.
+            return self._unknown(pending, "poll", NO_SOURCE_REASON), None
+        remaining = self._wanted(pending, unseen)
+        answered = False
+        fault: QueueError | None = None
+        for src in self.asked:
+            if not src.available or not remaining:
                 continue
-            if row.generation_id != gid:
-                row = row.model_copy(update={"generation_id": gid})
-            events.extend(tracker.observe_row(row, now, source="get"))
+            ids = remaining
+            if src.last_resort:
+                # Only what every other source answered without, and watched ids not
+                # listed yet (is it there yet?).
+                ids = [
+                    g
+                    for g in remaining
+                    if g not in self.tracker or self._exhausted(g, last_resort=False)
+                ]
+                if not ids:
+                    continue
+            answer = await src.ask(self.client, self._filters, sorted(ids))
+            if answer.fault is not None:
+                fault = answer.fault
+                for gid in ids:
+                    self._ev(gid).last_fault = answer.fault.message
+            answered = answered or bool(answer.found or answer.absent)
+            now, mono = self.clock(), self._monotonic()
+            for gid in answer.absent:
+                self._ev(gid).miss(src.name, mono)
+            for row in answer.found.values():
+                events.extend(self.tracker.observe_row(row, now, source=src.event_source))
+            remaining = [g for g in remaining if g not in answer.found]
+        events.extend(self._conclude(remaining))
+        if not self._any_source():
+            events.extend(self._unknown(self.tracker.pending_ids(), "poll", NO_SOURCE_REASON))
+        return events, (None if answered else fault)
+
+    def _conclude(self, ids: list[str]) -> list[LifecycleEvent]:
+        """Pending rows every source the hub offers has answered without: unknown, with
+        that as the reason."""
+        offered = [s for s in self.asked if s.available]
+        if not offered:
+            return []
+        done = [
+            g for g in ids if self.tracker.is_pending(g) and self._exhausted(g, last_resort=True)
+        ]
+        if not done:
+            return []
+        last = offered[-1]
+        source = last.event_source if last.last_resort else "status-query"
+        source = "get-404" if source == "get" else source
+        return self._unknown(done, source, f"not in {_listing(offered)}")
+
+    def _unknown(self, ids: list[str], source: str, reason: str) -> list[LifecycleEvent]:
+        events: list[LifecycleEvent] = []
+        for gid in ids:
+            events.extend(
+                self.tracker.resolve_unknown(gid, self.clock(), source=source, reason=reason)
+            )
+        return events
+
+    def _apply_limit(self) -> list[LifecycleEvent]:
+        """Rows pending past `resolve_limit` while their sources failed: unknown, with
+        the reason (the last fault), so a dead source cannot hold a row forever."""
+        events: list[LifecycleEvent] = []
+        now = self.clock()
+        for gid in self.tracker.pending_ids():
+            entry = self.tracker.get(gid)
+            if entry is None or entry.vanished_at is None:
+                continue
+            if now - entry.vanished_at < self.resolve_limit:
+                continue
+            ev = self._evidence.get(gid)
+            why = ev.last_fault if ev is not None and ev.last_fault else None
+            if why is None:
+                offered = any(s.available for s in self.asked)
+                why = "no source answered" if offered else "no completion event came"
+            reason = f"no outcome within {fmt_duration(self.resolve_limit)} ({why})"
+            events.extend(self.tracker.resolve_unknown(gid, now, source="limit", reason=reason))
         return events
 
     # -- actions -----------------------------------------------------------------------
@@ -403,20 +595,17 @@ class LifecycleWatcher:
             error: QueueError | None = None
             try:
                 useful = await self._stream_once(on_events, on_state, opened_at)
-            except EventStreamUnavailable as exc:
-                self.events_error = str(exc)
-                log.info("event stream unavailable: %s", exc)
+            except StreamUnavailableError as exc:
+                log.info("event stream unavailable: %s", exc.message)
                 await self._set_state(EventsState.UNAVAILABLE, on_state)
                 return
             except QueueError as exc:
                 error = exc
-                self.events_error = exc.message
             if useful or (opened_at and self._monotonic() - opened_at[0] > 30.0):
                 failures = 0
             failures += 1
             delay = self._backoff(failures, error)
             self.events_reconnects += 1
-            self.events_retry_at = self._monotonic() + delay
             log.info("event stream ended (%s); reconnecting in %.1fs", error or "closed", delay)
             await self._set_state(EventsState.RETRYING, on_state)
             await asyncio.sleep(delay)
@@ -434,8 +623,6 @@ class LifecycleWatcher:
         if state is self.events_state:
             return
         self.events_state = state
-        if state is not EventsState.RETRYING:
-            self.events_retry_at = None
         await _call(on_state, state)
 
     async def _stream_once(
@@ -445,48 +632,51 @@ class LifecycleWatcher:
         opened_at: list[float],
     ) -> bool:
         """One connection. True when it delivered at least one completion event."""
-        settings = self.client.settings
-        timeout = httpx.Timeout(settings.timeout, read=self.read_timeout)
         useful = False
-        try:
-            async with aconnect_sse(
-                self.client.http, "GET", EVENTS_PATH, timeout=timeout
-            ) as source:
-                response = source.response
-                if response.status_code in UNSUPPORTED_STATUSES:
-                    raise EventStreamUnavailable(f"no event stream ({response.status_code})")
-                if response.status_code >= 400:
-                    raise _stream_error(response, settings.display_host, settings.token_source)
-                content_type = response.headers.get("content-type", "").partition(";")[0]
-                if "text/event-stream" not in content_type:
-                    raise EventStreamUnavailable(f"not an event stream ({content_type or '?'})")
-                opened_at.append(self._monotonic())
-                self.events_error = None
-                await self._set_state(EventsState.LIVE, on_state)
-                async for sse in source.aiter_sse():
-                    if sse.event != COMPLETED_EVENT or len(sse.data) > MAX_EVENT_BYTES:
-                        continue
-                    try:
-                        data = json.loads(sse.data)
-                    except ValueError:
-                        continue
-                    events = self.apply_payload(data)
-                    useful = True
-                    if events:
-                        await _call(on_events, events)
-        except SSEError as exc:
-            raise EventStreamUnavailable(f"not an event stream ({type(exc).__name__})") from None
-        except httpx.TimeoutException:
-            raise RequestTimeoutError("event stream went silent") from None
-        except httpx.TransportError as exc:
-            raise UnreachableError(f"event stream lost ({type(exc).__name__})") from None
+        async with self.client.event_stream(self.read_timeout) as stream:
+            opened_at.append(self._monotonic())
+            await self._set_state(EventsState.LIVE, on_state)
+            async for sse in stream:
+                if sse.event != COMPLETED_EVENT or len(sse.data) > MAX_EVENT_BYTES:
+                    continue
+                try:
+                    data = json.loads(sse.data)
+                except ValueError:
+                    continue
+                events = self.apply_payload(data)
+                useful = True
+                if events:
+                    await _call(on_events, events)
         return useful
+
+
+def _as_status(row: Generation, status: str) -> Generation:
+    """A row from the `status=X` list, as X (membership is the outcome)."""
+    if row.status == status:
+        return row
+    return row.model_copy(update={"status": status, "status_reported": True})
+
+
+def _listing(sources: list[OutcomeSource]) -> str:
+    """'the hub's succeeded, failed or cancelled lists, nor GET by id (404)'."""
+    lists = [s.status for s in sources if isinstance(s, StatusList)]
+    others = [s.absence for s in sources if not isinstance(s, StatusList)]
+    parts = []
+    if lists:
+        words = lists[0] if len(lists) == 1 else ", ".join(lists[:-1]) + f" or {lists[-1]}"
+        parts.append(f"the hub's {words} list{'s' if len(lists) > 1 else ''}")
+    parts += others
+    return ", nor ".join(parts)
 
 
 __all__ = [
     "COMPLETED_EVENT",
-    "EVENTS_PATH",
-    "EventStreamUnavailable",
+    "Answer",
     "EventsState",
+    "Evidence",
+    "GetById",
     "LifecycleWatcher",
+    "OutcomeSource",
+    "StatusList",
+    "default_sources",
 ]

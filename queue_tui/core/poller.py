@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from queue_tui.api.client import FetchResult, QueueClient
 from queue_tui.api.errors import AuthError, QueueError, RateLimitedError
-from queue_tui.core.filters import QueueFilters
+from queue_tui.api.filters import QueueFilters
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,28 @@ DEFAULT_BACKOFF_CAP = 60.0
 #: After a 401/403 the poller stops hammering: one slow retry per this many seconds,
 #: until the user refreshes (new token, or the hub fixed).
 AUTH_RETRY_DELAY = 60.0
+
+
+def backoff_delay(
+    interval: float,
+    failures: int,
+    error: QueueError,
+    *,
+    cap: float = DEFAULT_BACKOFF_CAP,
+    rng: random.Random,
+) -> float:
+    """Seconds to wait after `failures` consecutive failures (this one included): full
+    jitter between the interval and an exponentially growing ceiling, at least the
+    hub's Retry-After, and one slow retry a minute after a 401/403. The one backoff
+    rule: the poller and the outcome resolver both use it."""
+    if isinstance(error, AuthError):
+        return max(AUTH_RETRY_DELAY, interval)
+    cap = max(cap, interval)
+    ceiling = min(cap, interval * (2 ** min(failures, 16)))
+    delay = rng.uniform(interval, max(interval, ceiling))
+    if isinstance(error, RateLimitedError) and error.retry_after is not None:
+        delay = max(delay, error.retry_after)
+    return delay
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +99,8 @@ class Poller:
         self.failures = 0
         self.requests = 0
         self.in_flight = False
+        #: `monotonic()` when the request in flight was sent (None: none in flight).
+        self.in_flight_since: float | None = None
         self.next_poll_at: float | None = None
         self.last_outcome: PollOutcome | None = None
 
@@ -118,19 +142,15 @@ class Poller:
         """Seconds to wait after an outcome; `self.failures` already counts this one."""
         if error is None:
             return self.interval
-        if isinstance(error, AuthError):
-            return max(AUTH_RETRY_DELAY, self.interval)
-        # Full jitter: uniform between the interval and an exponentially growing ceiling.
-        ceiling = min(self.backoff_cap, self.interval * (2 ** min(self.failures, 16)))
-        delay = self._rng.uniform(self.interval, max(self.interval, ceiling))
-        if isinstance(error, RateLimitedError) and error.retry_after is not None:
-            delay = max(delay, error.retry_after)
-        return delay
+        return backoff_delay(
+            self.interval, self.failures, error, cap=self.backoff_cap, rng=self._rng
+        )
 
     async def poll_once(self) -> PollOutcome:
         """One request; never raises for hub faults."""
         filters = self._filters
         self.in_flight = True
+        self.in_flight_since = self._monotonic()
         self.requests += 1
         try:
             result = await self.client.fetch(filters)
@@ -151,6 +171,7 @@ class Poller:
             outcome = Snapshot(result)
         finally:
             self.in_flight = False
+            self.in_flight_since = None
         self.last_outcome = outcome
         return outcome
 

@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
 
+from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import Generation, Status
-from queue_tui.core.filters import QueueFilters
-from queue_tui.core.sanitize import clean
 from queue_tui.core.timefmt import DASH
-from queue_tui.core.tracker import DepthSample, Tracker
+from queue_tui.core.tracker import STATS_WINDOW, DepthSample, Tracker
+from queue_tui.sanitize import clean
 
-WINDOW = 1800.0
+#: Declared with the tracker, whose history keeps just this window.
+WINDOW = STATS_WINDOW
 THROUGHPUT_WINDOW = 600.0
 MIN_COMPLETIONS = 3
 #: Error messages are grouped on at most this many normalised characters.

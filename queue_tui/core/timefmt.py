@@ -43,14 +43,6 @@ def fmt_coarse(seconds: float | None) -> str:
     return f"{d}d{h:02d}h"
 
 
-def fmt_ago(seconds: float | None) -> str:
-    if seconds is None:
-        return DASH
-    if seconds < 1:
-        return "just now"
-    return f"{fmt_duration(seconds)} ago"
-
-
 def fmt_local(ts: float | None) -> str:
     """Local wall-clock time of a Unix timestamp, `2026-11-29 14:03:07`."""
     if ts is None:

@@ -18,24 +18,29 @@ import json
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
 
+from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import TERMINAL_STATUSES, Generation, Status, parse_generation
-from queue_tui.core.filters import QueueFilters
-from queue_tui.core.sanitize import clean, first_line, safe_url
 from queue_tui.core.timefmt import fmt_local
+from queue_tui.sanitize import clean, first_line, safe_url
 
 #: What a finished row whose outcome nobody could tell carries as its status.
 UNKNOWN_STATUS = "unknown"
 #: Every source an outcome (or a sighting) can come from.
-SOURCES = ("poll", "events", "status-query", "get", "get-404", "cancel")
+SOURCES = ("poll", "events", "status-query", "get", "get-404", "cancel", "limit")
+#: How far back the statistics look (seconds; `core.stats.WINDOW`): a finished row
+#: older than this counts in no figure, so the history keeps none (an all-day run).
+STATS_WINDOW = 1800.0
 #: Depth samples are kept this long (seconds) for the sparkline.
-DEPTH_WINDOW = 1800.0
+DEPTH_WINDOW = STATS_WINDOW
+#: At most this many finished rows in the history, however busy the window.
+HISTORY_CAP = 5000
 _DEPTH_MAX_SAMPLES = 20_000
 
 
@@ -72,11 +77,9 @@ _ORDER = {
     EventKind.CANCELLED: 3,
     EventKind.UNKNOWN: 3,
 }
-_FINAL_BY_STATUS = {
-    Status.SUCCEEDED.value: EventKind.SUCCEEDED,
-    Status.FAILED.value: EventKind.FAILED,
-    Status.CANCELLED.value: EventKind.CANCELLED,
-    UNKNOWN_STATUS: EventKind.UNKNOWN,
+#: A terminal status is the final event of the same name.
+_FINAL_BY_STATUS = {s: EventKind(s) for s in TERMINAL_STATUSES} | {
+    UNKNOWN_STATUS: EventKind.UNKNOWN
 }
 
 
@@ -88,8 +91,10 @@ class LifecycleEvent:
     at: float
     #: The row as known right after the event (final status, result URL or error...).
     generation: Generation
-    #: "poll" | "events" | "status-query" | "get" | "get-404" | "cancel"
+    #: "poll" | "events" | "status-query" | "get" | "get-404" | "cancel" | "limit"
     source: str = "poll"
+    #: Why an outcome is unknown (the evidence, or the sources that kept failing).
+    reason: str | None = None
 
     @property
     def is_final(self) -> bool:
@@ -108,6 +113,7 @@ class LifecycleEvent:
             "result_url": gen.result_url,
             "error": gen.error_message,
             "source": self.source,
+            "reason": self.reason,
             "generation": gen.to_api(),
         }
 
@@ -141,7 +147,11 @@ class LifecycleEvent:
         if kind is EventKind.CANCELLED:
             return "(cancelled here)" if self.source == "cancel" else ""
         if kind is EventKind.UNKNOWN:
-            return "finished, outcome unknown"
+            return (
+                f"finished, outcome unknown: {self.reason}"
+                if self.reason
+                else ("finished, outcome unknown")
+            )
         if kind is EventKind.VANISHED:
             return "left the queue, outcome pending"
         if kind is EventKind.APPEARED:
@@ -181,6 +191,8 @@ class Tracked:
     resolve_rounds: int = 0
     #: Cancelled by this app (DELETE answered 200).
     cancelled_here: bool = False
+    #: Why the outcome is unknown (status "unknown" only), for the detail pane.
+    unknown_reason: str | None = None
 
     @property
     def generation_id(self) -> str:
@@ -206,15 +218,17 @@ class Tracker:
     def __init__(
         self,
         linger: float = 600.0,
-        history_cap: int = 5000,
+        history_cap: int = HISTORY_CAP,
         clock: Callable[[], float] = time.time,
         *,
         depth_window: float = DEPTH_WINDOW,
+        history_window: float = STATS_WINDOW,
     ) -> None:
         self.linger = float(linger)
         self.history_cap = max(1, int(history_cap))
         self.clock = clock
         self.depth_window = float(depth_window)
+        self.history_window = float(history_window)
         self._rows: dict[str, Tracked] = {}
         self._history: OrderedDict[str, Generation] = OrderedDict()
         self._finished_order: OrderedDict[str, None] = OrderedDict()
@@ -247,15 +261,6 @@ class Tracker:
         """Rows still in flight as far as the polls know (pending ones excluded)."""
         return [t.generation for t in self._rows.values() if t.state is RowState.ACTIVE]
 
-    def rows_for_display(self, now: float | None = None) -> list[Generation]:
-        """Active and pending rows, plus finished ones within the linger (or still listed)."""
-        now = self._now(now)
-        out = []
-        for t in self._rows.values():
-            if t.state is not RowState.FINISHED or t.in_view or self._lingering(t, now):
-                out.append(t.generation)
-        return out
-
     def pending_ids(self) -> list[str]:
         """Rows that vanished from the active view and whose outcome is not known yet."""
         return [gid for gid, t in self._rows.items() if t.state is RowState.PENDING]
@@ -266,7 +271,8 @@ class Tracker:
 
     @property
     def history(self) -> list[Generation]:
-        """Finished rows, oldest outcome first (at most `history_cap`)."""
+        """Finished rows, oldest outcome first: those completed within `history_window`
+        (as of the last poll), at most `history_cap`."""
         return list(self._history.values())
 
     @property
@@ -526,16 +532,23 @@ class Tracker:
         return self.apply_outcome(generation_id, Status.CANCELLED.value, now, source="cancel")
 
     def resolve_unknown(
-        self, generation_id: str, now: float | None = None, *, source: str = "get-404"
+        self,
+        generation_id: str,
+        now: float | None = None,
+        *,
+        source: str = "get-404",
+        reason: str | None = None,
     ) -> list[LifecycleEvent]:
-        """No source could tell the outcome: finished, outcome unknown (cancelled when
-        this app cancelled it)."""
+        """Finished, outcome unknown, because of `reason` (cancelled when this app
+        cancelled it). Callers conclude this only on evidence, or after the limit."""
         t = self._rows.get(generation_id)
         if t is None or t.state is RowState.FINISHED:
             return []
         if t.cancelled_here:
             return self.apply_outcome(generation_id, Status.CANCELLED.value, now, source="cancel")
-        return self.apply_outcome(generation_id, UNKNOWN_STATUS, now, source=source)
+        t.unknown_reason = reason
+        events = self.apply_outcome(generation_id, UNKNOWN_STATUS, now, source=source)
+        return [replace(e, reason=reason) for e in events]
 
     # -- housekeeping ---------------------------------------------------------------------
 
@@ -572,7 +585,18 @@ class Tracker:
         cutoff = now - self.depth_window
         while self._depth and self._depth[0].at < cutoff:
             self._depth.popleft()
+        self._expire_history(now - self.history_window)
         return gone
+
+    def _expire_history(self, cutoff: float) -> None:
+        # Oldest outcome first, so this stops at the first row still in the window (one
+        # that completed out of order waits behind it, bounded by `history_cap`).
+        history = self._history
+        while history:
+            gen = next(iter(history.values()))
+            if gen.completed_at is not None and gen.completed_at >= cutoff:
+                break
+            history.popitem(last=False)
 
     def _forget(self, gid: str) -> None:
         self._rows.pop(gid, None)
@@ -597,12 +621,17 @@ class Tracker:
         t.generation = final
         t.state = RowState.FINISHED
         t.finished_at = now
+        if final.status != UNKNOWN_STATUS:
+            t.unknown_reason = None
         t.outcome_source = source
         gid = t.generation_id
         self._finished_order[gid] = None
         self._finished_order.move_to_end(gid)
         if final.status != UNKNOWN_STATUS:
-            self._history[gid] = final
+            # No hub time: the observation time is the best guess (as in
+            # `apply_outcome`), and what lets the history's window expire the row.
+            stamped = final if final.completed_at is not None else _completed(final, now)
+            self._history[gid] = stamped
             self._history.move_to_end(gid)
             while len(self._history) > self.history_cap:
                 self._history.popitem(last=False)
@@ -618,20 +647,25 @@ class Tracker:
         Returns how many rows were added.
         """
         now = self._now(now)
+        cutoff = now - self.history_window
         added = 0
+        earliest = now
         for gen in rows:
             gid = gen.generation_id
             if not gen.is_terminal or gen.completed_at is None:
                 continue
             if gid in self._rows or gid in self._history or gen.completed_at > now:
                 continue
+            earliest = min(earliest, gen.completed_at)
+            if gen.completed_at < cutoff:
+                continue  # before the window: it only tells how far back the hub reaches
             self._history[gid] = gen
             added += 1
         if not added:
             return 0
         ordered = sorted(self._history.items(), key=lambda item: item[1].completed_at or 0.0)
         self._history = OrderedDict(ordered[-self.history_cap :])
-        earliest = min((g.completed_at or now) for g in self._history.values())
+        earliest = min([earliest, *((g.completed_at or now) for g in self._history.values())])
         self.history_since = (
             earliest if self.history_since is None else min(self.history_since, earliest)
         )
@@ -683,6 +717,10 @@ def _merge_final(known: Generation, final: Generation) -> Generation:
         if getattr(final, name) == "unknown" and getattr(known, name) != "unknown":
             update[name] = getattr(known, name)
     return final.model_copy(update=update) if update else final
+
+
+def _completed(gen: Generation, at: float) -> Generation:
+    return gen.model_copy(update={"completed_at": at})
 
 
 def _text_or_none(value: Any) -> str | None:

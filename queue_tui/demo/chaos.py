@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
-from queue_tui.demo.server import hub_json
+from queue_tui.demo.encoding import hub_json
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,9 @@ def _id(name: str) -> str:
 
 
 def malformed_rows() -> list[Any]:
-    """Rows no client can use: each must be dropped (and counted), never fatal."""
+    """Malformed rows, none of them fatal: a row with a usable id is kept with its bad
+    field set aside (shown `?`, raw value in `invalid_fields`); only a row without a usable
+    id (or not an object at all) is dropped, and counted."""
     return [
         {"model_name": "no-id-at-all", "status": "queued", "enqueued_at": 1},
         {"generation_id": None, "status": "processing"},

@@ -32,7 +32,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from queue_tui.demo.simulator import MEDIA_TYPES, STATUSES, QueueSimulator
+from queue_tui.demo.encoding import hub_json
+from queue_tui.demo.simulator import MEDIA_TYPES, ROW_SHAPES, STATUSES, QueueSimulator
 
 if TYPE_CHECKING:
     import uvicorn
@@ -54,19 +55,6 @@ log = logging.getLogger(__name__)
 COMPLETED_EVENT = "media_generation_completed"
 OTHER_EVENT = "workspace_updated"
 LIST_FILTERS = ("namespace", "model", "media_type", "status", "repo", "folder")
-
-
-def hub_json(data: Any) -> bytes:
-    """Compact JSON in UTF-8; unknown objects are stringified rather than crashing. A
-    string holding a lone surrogate (which UTF-8 cannot carry, and which a row can hold:
-    `add_row`, a POSTed `\\ud800` escape) makes the whole body go out with non-ASCII
-    characters escaped instead, so the hub still answers with valid JSON."""
-    try:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode(
-            "utf-8"
-        )
-    except UnicodeEncodeError:
-        return json.dumps(data, separators=(",", ":"), default=str).encode("ascii")
 
 
 class HubJSONResponse(JSONResponse):
@@ -149,12 +137,13 @@ async def list_queue(request: Request) -> Response:
         return invalid_params(f"Invalid media_type: must be one of {', '.join(MEDIA_TYPES)}")
     if filters["status"] is not None and filters["status"] not in STATUSES:
         return invalid_params(f"Invalid status: must be one of {', '.join(STATUSES)}")
-    rows = sim.list(**filters)
+    rows = sim.list(**filters, shape=request.app.state.row_shape)
     return HubJSONResponse({"count": len(rows), "generations": rows})
 
 
 async def get_generation(request: Request) -> Response:
-    row = _sim(request).get(request.path_params["generation_id"])
+    shape = request.app.state.row_shape
+    row = _sim(request).get(request.path_params["generation_id"], shape=shape)
     return not_found() if row is None else HubJSONResponse(row)
 
 
@@ -256,6 +245,9 @@ def create_app(
     other_event_rate: float = 0.03,
     middleware: Sequence[Middleware] = (),
     chaos: float = 0.0,
+    chaos_faults: Sequence[str] | None = None,
+    chaos_stall: float | None = None,
+    row_shape: str = "spec",
 ) -> Starlette:
     """The demo hub as a Starlette app; the simulator is ``app.state.sim``.
 
@@ -263,14 +255,26 @@ def create_app(
     fault-injection layer.  ``tick`` is how often an open event stream advances the
     simulation; ``other_event_rate`` is the chance of an unrelated event after each
     completion event.  ``chaos`` > 0 injects faults into that fraction of queue list
-    requests (see :mod:`queue_tui.demo.chaos`).
+    requests (see :mod:`queue_tui.demo.chaos`): any of them, or only ``chaos_faults``;
+    a ``stall`` lasts ``chaos_stall`` seconds (default: longer than a client waits).
+    ``row_shape="old"`` serves every row (lists, ``status=`` lists, get-by-id) in the
+    docs' older shape, without a status (see ``QueueSimulator.list``); the event stream
+    keeps its own shape.
     """
+    if row_shape not in ROW_SHAPES:
+        raise ValueError(f"row_shape must be one of: {', '.join(ROW_SHAPES)}")
     if sim is None:
         sim = QueueSimulator(seed, clock or time.time)
     if chaos > 0:
         from queue_tui.demo.chaos import ChaosMiddleware
 
-        middleware = [Middleware(ChaosMiddleware, rate=chaos, seed=sim.seed), *middleware]
+        options: dict[str, Any] = {}
+        if chaos_faults is not None:
+            options["faults"] = tuple(chaos_faults)
+        if chaos_stall is not None:
+            options["stall_seconds"] = chaos_stall
+        chaos_layer = Middleware(ChaosMiddleware, rate=chaos, seed=sim.seed, **options)
+        middleware = [chaos_layer, *middleware]
     routes = [
         Route("/api/ai/queue", list_queue, methods=["GET"]),
         Route("/api/ai/queue", enqueue, methods=["POST"]),
@@ -283,6 +287,7 @@ def create_app(
     app.state.sim = sim
     app.state.seed = sim.seed
     app.state.events_enabled = events
+    app.state.row_shape = row_shape
     app.state.keepalive = float(keepalive)
     app.state.tick = float(tick)
     app.state.other_event_rate = float(other_event_rate)
@@ -315,7 +320,8 @@ class DemoServer:
     >>> with DemoServer(seed=7) as server:
     ...     httpx.get(f"{server.url}/api/ai/queue")
 
-    ``port=0`` picks a free port.  Extra keyword arguments go to :func:`create_app`.
+    ``port=0`` picks a free port.  Extra keyword arguments go to :func:`create_app`
+    (``chaos=``, ``row_shape="old"``...).
     """
 
     def __init__(
@@ -411,11 +417,12 @@ def run_server(
     seed: int = 7,
     events: bool = True,
     chaos: float = 0.0,
+    row_shape: str = "spec",
 ) -> None:
     """Serve the demo hub until interrupted (``queue-tui demo-server``)."""
     import uvicorn
 
-    app = create_app(seed=seed, events=events, chaos=chaos)
+    app = create_app(seed=seed, events=events, chaos=chaos, row_shape=row_shape)
     uvicorn.run(
         app,
         host=host,

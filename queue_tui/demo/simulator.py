@@ -29,6 +29,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "DEFAULT_MODELS",
     "MEDIA_TYPES",
+    "ROW_SHAPES",
     "STATUSES",
     "TERMINAL_STATUSES",
     "ModelSpec",
@@ -39,8 +40,20 @@ STATUSES = ("queued", "processing", "succeeded", "failed", "cancelled")
 ACTIVE_STATUSES = frozenset({"queued", "processing"})
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 MEDIA_TYPES = ("image", "video")
+#: How rows are rendered: "spec" (the OpenAPI spec's row) or "old" (the shape the docs
+#: page shows: `model`, no `status`, no result URL or error; see `_Row.to_dict`).
+ROW_SHAPES = ("spec", "old")
 
 HUB_URL = "https://hub.oxen.ai"
+
+#: The embedded hub of `--demo` (in-process, seen by no other client, gone with the
+#: dashboard) keeps finished rows this long, not the real hub's 24 h: as far back as the
+#: dashboard's statistics look (30 min; its finished rows linger 10), and as long as the
+#: warm-up, so it starts as full as it stays. 24 h is ~50,000 rows: ~35 MB of the
+#: dashboard's own memory, all of them in every `status=` list the dashboard asks for.
+EMBEDDED_RETENTION = 1800.0
+#: ...and at most this many (the default workload finishes ~1,500 rows in 30 min).
+EMBEDDED_MAX_TERMINAL = 5_000
 
 # Error timing hints: when, within a row's processing time, the failure happens.
 _EARLY, _MID, _LATE, _TIMEOUT = "early", "mid", "late", "timeout"
@@ -350,6 +363,7 @@ class _Row:
         "repo",
         "run_for",
         "seed",
+        "seed_given",
         "started",
         "status",
     )
@@ -373,6 +387,7 @@ class _Row:
         outcome: str,
         fail_error: str | None,
         extras: dict[str, Any] | None = None,
+        seed_given: bool = True,
     ) -> None:
         # Plain assignments (not a loop of setattr): the warm-up makes ~1,400 rows.
         self.id = id
@@ -385,6 +400,7 @@ class _Row:
         self.folder = folder
         self.prompt = prompt
         self.seed = seed
+        self.seed_given = seed_given
         self.aspect_ratio = aspect_ratio
         self.duration = duration
         self.run_for = run_for
@@ -409,7 +425,9 @@ class _Row:
             )
         return f"{HUB_URL}/api/ai/generations/{self.id}/output.{ext}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, shape: str = "spec") -> dict[str, Any]:
+        if shape == "old":
+            return self._old_dict()
         row: dict[str, Any] = {
             "generation_id": self.id,
             "model_name": self.model,
@@ -428,6 +446,34 @@ class _Row:
             "aspect_ratio": self.aspect_ratio,
         }
         if self.media_type == "video" or self.duration is not None:
+            row["duration"] = self.duration
+        if self.extras:
+            for key, value in self.extras.items():
+                row.setdefault(key, value)
+        return row
+
+    def _old_dict(self) -> dict[str, Any]:
+        """The docs page's older row: `model` for `model_name`, no `status` (a listed row
+        is simply in progress, whichever list it is in), no result URL or error (those
+        come only on the event stream), `prompt` always, and `seed`, `aspect_ratio`,
+        `duration` only when the request gave them."""
+        row: dict[str, Any] = {
+            "generation_id": self.id,
+            "model": self.model,
+            "media_type": self.media_type,
+            "enqueued_at": int(self.enqueued),
+            "started_at": None if self.started is None else int(self.started),
+            "completed_at": None if self.completed is None else int(self.completed),
+            "target_namespace": self.namespace,
+            "target_repo": self.repo,
+            "target_directory": self.folder,
+            "prompt": self.prompt,
+        }
+        if self.seed_given:
+            row["seed"] = self.seed
+        if self.aspect_ratio is not None:
+            row["aspect_ratio"] = self.aspect_ratio
+        if self.duration is not None:
             row["duration"] = self.duration
         if self.extras:
             for key, value in self.extras.items():
@@ -479,6 +525,9 @@ class QueueSimulator:
     BURST_INTERVAL = 420.0  # mean seconds between bulk enqueues (dataset jobs)
     CANCEL_INTENT = 0.1  # share of background rows whose owner cancels them later
     EVENT_QUEUE_SIZE = 10_000
+    #: Ground-truth outcomes kept for `finished()` (oldest dropped first): far beyond
+    #: `retention`, so a test can audit a long run, yet bounded for a hub left running.
+    OUTCOMES_CAP = 200_000
 
     def __init__(
         self,
@@ -505,6 +554,9 @@ class QueueSimulator:
         self._active: dict[str, _Row] = {}
         self._terminal: dict[str, _Row] = {}
         self._terminal_order: deque[tuple[float, str]] = deque()
+        #: id -> (final status, completion time) of every row this simulation finished,
+        #: in completion order; unlike `_terminal`, untouched by `_expire`.
+        self._outcomes: dict[str, tuple[str, float]] = {}
         self._injected: dict[str, dict[str, Any]] = {}
         self._subscribers: list[_Subscriber] = []
         self._pending_events: list[dict[str, Any]] = []
@@ -552,6 +604,19 @@ class QueueSimulator:
         sim = cls(seed, clock, **kwargs)
         with sim._lock:
             sim._seed_active_rows(n)
+        return sim
+
+    @classmethod
+    def embedded(
+        cls, seed: int = 7, clock: Callable[[], float] = time.time, **kwargs: Any
+    ) -> QueueSimulator:
+        """The simulator of the in-process demo hub (`--demo`): bounded for a dashboard
+        left open all day (`EMBEDDED_RETENTION`, `EMBEDDED_MAX_TERMINAL`)."""
+        kwargs.setdefault("retention", EMBEDDED_RETENTION)
+        kwargs.setdefault("max_terminal", EMBEDDED_MAX_TERMINAL)
+        sim = cls(seed, clock, **kwargs)
+        # Nothing reads the ground truth of an embedded hub: as many as it lists.
+        sim.OUTCOMES_CAP = sim.max_terminal
         return sim
 
     def _configure_rates(self, specs: list[ModelSpec], arrival_rate: float | None) -> None:
@@ -691,6 +756,10 @@ class QueueSimulator:
         self._active.pop(row.id, None)
         self._terminal[row.id] = row
         self._terminal_order.append((row.completed, row.id))
+        outcomes = self._outcomes
+        outcomes[row.id] = (row.status, row.completed)
+        if len(outcomes) > self.OUTCOMES_CAP:
+            del outcomes[next(iter(outcomes))]
 
     def _expire(self) -> None:
         cutoff = self._now - self.retention
@@ -815,6 +884,7 @@ class QueueSimulator:
                 outcome=outcome,
                 fail_error=error,
                 extras=extras,
+                seed_given=seed is not None,
             )
             if cancel_intent and rng.random() < cancel_intent:
                 row.cancel_at = when + rng.uniform(1.0, 120.0)
@@ -972,11 +1042,13 @@ class QueueSimulator:
         status: str | None = None,
         repo: str | None = None,
         folder: str | None = None,
+        shape: str = "spec",
     ) -> list[dict[str, Any]]:
         """Rows matching the filters, ``enqueued_at`` ascending.
 
         With ``status=None`` only active (queued/processing) rows are returned; an
-        explicit status returns rows of that status, terminal ones included.
+        explicit status returns rows of that status, terminal ones included. ``shape``
+        is one of `ROW_SHAPES` (injected rows are served as they are, in any shape).
         """
         self.advance()
         with self._lock:
@@ -995,7 +1067,7 @@ class QueueSimulator:
                     and (repo is None or row.repo == repo)
                     and (folder is None or row.folder == folder)
                 ):
-                    keyed.append((row.enqueued, i, row.to_dict()))
+                    keyed.append((row.enqueued, i, row.to_dict(shape)))
             base = len(keyed)
             for j, raw in enumerate(self._injected.values()):
                 if _injected_matches(raw, namespace, model, media_type, status, repo, folder):
@@ -1003,13 +1075,13 @@ class QueueSimulator:
         keyed.sort(key=lambda item: (item[0], item[1]))
         return [item[2] for item in keyed]
 
-    def get(self, generation_id: str) -> dict[str, Any] | None:
+    def get(self, generation_id: str, *, shape: str = "spec") -> dict[str, Any] | None:
         """The row if it is still active (queued/processing), else ``None``."""
         self.advance()
         with self._lock:
             row = self._active.get(generation_id)
             if row is not None:
-                return row.to_dict()
+                return row.to_dict(shape)
             raw = self._injected.get(generation_id)
             if raw is not None and _injected_active(raw):
                 return dict(raw)
@@ -1082,6 +1154,23 @@ class QueueSimulator:
             key = gid if isinstance(gid, str) else f"injected-{len(self._injected)}"
             self._injected[key] = dict(row)
             return key
+
+    def finished(self, since: float | None = None) -> dict[str, tuple[str, float]]:
+        """Ground truth: ``{id: (final status, completion time)}`` for every generation
+        this simulation finished (succeeded, failed or cancelled, in completion order),
+        those finished at or after ``since`` when given; advanced to ``clock()`` first.
+        Kept even after `retention` drops a row from the ``status=`` lists (up to
+        `OUTCOMES_CAP`). Rows injected with `add_row` are not simulated, so not here."""
+        self.advance()
+        with self._lock:
+            items = list(self._outcomes.items())
+        if since is None:
+            return dict(items)
+        return {gid: (status, at) for gid, (status, at) in items if at >= since}
+
+    def outcomes(self, since: float | None = None) -> dict[str, str]:
+        """Ground truth: ``{id: final status}`` (see `finished`)."""
+        return {gid: status for gid, (status, _) in self.finished(since).items()}
 
     def stats(self) -> dict[str, Any]:
         """Counts per status and per model (handy for demos and benchmarks)."""

@@ -6,9 +6,10 @@ One long-lived worker runs `Poller.run`; each outcome is posted to the UI as a m
 never ends the app: the error is shown, the last good rows stay (marked stale), and the
 poller backs off.
 
-Each page goes through the lifecycle tracker first (in the poll worker), and the table
-shows the tracker's rows: in flight, finishing, finished and lingering. Cancel, watch,
-toasts, stats and ETAs live in `queue_tui.tui.lifecycle` (a mixin of this app).
+Each page goes through the dashboard model first (`core/dashboard.py`, in the poll
+worker): it decides the rows and their marks (in flight, finishing, finished and
+lingering), the counts, the detail notes, the stats and every toast; this app shows its
+records and holds the widgets, the workers and the key actions (cancel, watch, dismiss...).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import contextlib
 import logging
 import time
 import webbrowser
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -27,20 +27,23 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.events import Resize
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
+from textual.widget import Widget
 
-from queue_tui.api.client import QueueClient
+from queue_tui.api.client import CancelOutcome, QueueClient
 from queue_tui.api.errors import QueueError
-from queue_tui.api.models import Generation
+from queue_tui.api.filters import SERVER_FILTERS, QueueFilters
+from queue_tui.api.models import Generation, valid_id
 from queue_tui.config import Settings
-from queue_tui.core.filters import SERVER_FILTERS, QueueFilters
+from queue_tui.core.dashboard import DashboardModel, Toast, model_name, short_id
 from queue_tui.core.gc_policy import freeze_long_lived
 from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
-from queue_tui.core.sanitize import clean, safe_url
-from queue_tui.tui.lifecycle import LIFECYCLE_BINDINGS, LifecycleMixin
-from queue_tui.tui.messages import FiltersChanged, PollErrored, PollSucceeded
+from queue_tui.core.tracker import LifecycleEvent
+from queue_tui.sanitize import clean, safe_url
+from queue_tui.tui.messages import FiltersChanged, LifecycleNews, PollErrored, PollSucceeded
 from queue_tui.tui.safe_text import toast_text
+from queue_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
 from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.screens.help import HelpScreen
 from queue_tui.tui.screens.too_small import guard_size
@@ -48,13 +51,14 @@ from queue_tui.tui.textual_patches import install as install_textual_patches
 from queue_tui.tui.widgets.detail_pane import DetailPane
 from queue_tui.tui.widgets.filter_bar import FilterBar
 from queue_tui.tui.widgets.footer import DashboardFooter
-from queue_tui.tui.widgets.generations_table import DEFAULT_MARK, DONE, GenerationsTable
+from queue_tui.tui.widgets.generations_table import GenerationsTable
+from queue_tui.tui.widgets.stats_panel import StatsPanel
 from queue_tui.tui.widgets.status_bar import (
-    NEEDS_USER,
     StatusBar,
     StatusState,
     fault_advice,
     fault_summary,
+    retry_phrase,
 )
 
 log = logging.getLogger(__name__)
@@ -67,16 +71,22 @@ PAGE_SHOWN_WAIT = 1.0
 #: shows rows (one paint) instead of an empty table repainted a moment later. A hub
 #: slower than this gets the empty frame first, as before.
 FIRST_FRAME_WAIT = 0.25
+#: From this width the stats panel sits beside (or below) the table; narrower, it takes
+#: the table's place (see app.tcss).
+STATS_BESIDE_TABLE = 120
+#: Actions on the selected generation: offered on the dashboard and the detail view.
+ROW_ACTIONS = frozenset({"cancel_generation", "toggle_watch", "dismiss_finished"})
+#: Actions that change something on the hub: gone in read-only mode.
+HUB_ACTIONS = frozenset({"cancel_generation"})
 
 
-class QueueApp(LifecycleMixin, App[None]):
+class QueueApp(App[None]):
     """The dashboard. Attributes for tests and benchmarks:
 
     - `table` (GenerationsTable), `detail` (DetailPane), `filter_bar`, `status_bar`,
       `stats_panel`
     - `poller` (Poller: `.requests`, `.paused`, `.filters`), `client` (QueueClient)
-    - `tracker` (Tracker), `watcher` (LifecycleWatcher), `stats` (QueueStats of the
-      last poll), `announced` (lifecycle events shown so far); see `tui/lifecycle.py`
+    - `model` (DashboardModel: `.tracker`, `.watcher`, `.stats`, `.announced`...)
     - `filters` (QueueFilters in effect), `page_rows` (last good page), `polls`
       (pages applied), `failures` (failed polls seen), `last_error`
     """
@@ -98,7 +108,11 @@ class QueueApp(LifecycleMixin, App[None]):
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("enter", "open_detail", "Detail", show=False),
         Binding("c", "copy", "Copy"),
-        *LIFECYCLE_BINDINGS,
+        Binding("delete,C", "cancel_generation", "Cancel"),
+        Binding("t", "toggle_stats", "Stats"),
+        Binding("w", "toggle_watch", "Watch", show=False),
+        Binding("x", "dismiss_finished", "Dismiss", show=False),
+        Binding("h", "toggle_finished", "Hide finished", show=False),
         Binding("o", "open_url", "Open", show=False),
         Binding("d", "toggle_detail", "Pane", show=False),
         Binding("f", "toggle_filters", "Filters", show=False),
@@ -111,10 +125,8 @@ class QueueApp(LifecycleMixin, App[None]):
         self,
         settings: Settings,
         *,
-        client: QueueClient | None = None,
+        client: QueueClient,
         clock: Callable[[], float] = time.time,
-        seed: int = 7,
-        chaos: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -122,17 +134,15 @@ class QueueApp(LifecycleMixin, App[None]):
         self.settings = settings
         self.clock = clock
         self._monotonic = monotonic
-        if client is None:
-            from queue_tui.connect import build_client
-
-            client = build_client(settings, seed=seed, clock=clock, chaos=chaos)
         self.client = client
-        self.filters: QueueFilters = settings.filters
+        self.model = DashboardModel(settings, client, clock)
         self.poller = Poller(
             client, settings.filters, interval=settings.interval, monotonic=monotonic
         )
         self.page_rows: list[Generation] = []
         self.dropped = 0
+        #: Rows of the last page kept with fields of the wrong type (cells show `?`).
+        self.degraded = 0
         self.latency: float | None = None
         self.last_ok_at: float | None = None
         self.last_error: str | None = None
@@ -142,7 +152,6 @@ class QueueApp(LifecycleMixin, App[None]):
         self.failures = 0
         #: Pages whose follow-up (backfill, resolution) is done: tests wait on it.
         self.follow_ups = 0
-        self._failure_toasted = False
         #: Set once the screen has painted the last page posted (see `_post_outcome`).
         self._page_shown = asyncio.Event()
         #: While `on_mount` waits for the first page (see `_first_frame`).
@@ -153,10 +162,28 @@ class QueueApp(LifecycleMixin, App[None]):
         self.detail = DetailPane(clock=clock, id="detail")
         self.filter_bar = FilterBar(settings.filters, id="filter-bar")
         self.status_bar = StatusBar(id="status-bar")
-        self._shown_rows: list[Generation] = []
-        # Counted once per render, not on every one-second tick: only a render changes them.
-        self._shown_counts: Counter[str] = Counter()
-        self.init_lifecycle()
+        self.stats_panel = StatsPanel(id="stats")
+
+    @property
+    def filters(self) -> QueueFilters:
+        return self.model.filters
+
+    @filters.setter
+    def filters(self, filters: QueueFilters) -> None:
+        self.model.filters = filters
+
+    def show_toasts(self, toasts: Iterable[Toast]) -> None:
+        for toast in toasts:
+            if toast.message:
+                self.notify(
+                    toast.message,
+                    title=toast.title,
+                    severity=toast.severity,  # type: ignore[arg-type]
+                    markup=False,
+                    timeout=toast.timeout,
+                )
+            if toast.bell:
+                self.bell()
 
     # -- layout ------------------------------------------------------------------------
 
@@ -180,10 +207,11 @@ class QueueApp(LifecycleMixin, App[None]):
                     severity="warning",
                     markup=False,
                 )
+        self.show_toasts(self.model.config_warnings())
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._update_status()
-        self.detail.notes_for = self.detail_notes
-        self.set_interval(1.0, self._tick)
+        self.detail.notes_for = self.model.detail_notes
+        self.set_interval(1.0, self.tick)
         self._first_page = asyncio.get_running_loop().create_future()
         self._poll_loop()
         self._event_stream_loop()
@@ -247,7 +275,7 @@ class QueueApp(LifecycleMixin, App[None]):
         if isinstance(outcome, Snapshot):
             # The tracker sees every page first, here in the worker: the UI then
             # renders from the tracker, while the worker goes on to resolve what vanished.
-            self.observe_snapshot(outcome)
+            self.model.observe_snapshot(outcome)
             self._page_shown.clear()
             self._post(PollSucceeded(outcome, observed=True))
             # The follow-up requests (and parsing their answers) wait until the page is
@@ -257,7 +285,10 @@ class QueueApp(LifecycleMixin, App[None]):
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(PAGE_SHOWN_WAIT):
                     await self._page_shown.wait()
-            await self.follow_up_snapshot(outcome)
+            # What they learn is shown by `LifecycleNews`.
+            news, history = await self.model.follow_up(outcome)
+            if news:
+                self.post_message(LifecycleNews(history=history))
             self.follow_ups += 1
         else:
             self._post(PollErrored(outcome))
@@ -274,13 +305,13 @@ class QueueApp(LifecycleMixin, App[None]):
         snapshot = message.snapshot
         self.call_after_refresh(self._page_shown.set)
         if not message.observed:
-            self.observe_now(snapshot)
+            self.model.observe_now(snapshot)
         if snapshot.result.filters.server_key() != self.filters.server_key():
             return  # an answer to filters the user has since changed
-        was_failing = self._failure_toasted
-        self._failure_toasted = False
+        connected_again = self.model.poll_succeeded()
         self.page_rows = list(snapshot.rows)
         self.dropped = snapshot.dropped
+        self.degraded = snapshot.result.page.degraded
         self.latency = snapshot.result.latency
         self.last_ok_at = self.clock()
         self.failure = None
@@ -292,8 +323,7 @@ class QueueApp(LifecycleMixin, App[None]):
         self.refresh_stats(self.clock())
         self.render_rows()
         self.announce()
-        if was_failing:
-            self.notify("Connected again", severity="information", timeout=3)
+        self.show_toasts(connected_again)
         if self.polls == 1:
             self.call_after_refresh(freeze_long_lived)  # once painted: core/gc_policy.py
 
@@ -305,55 +335,74 @@ class QueueApp(LifecycleMixin, App[None]):
         self.last_advice = fault_advice(failure.error, self.settings.token_help)
         if self.page_rows:
             self.table.add_class("-stale")
+        # Both say the newest error at once (the pane's empty-table note, the bar).
         self._update_status()
-        # A one-off blip only shows in the status bar; a second failure in a row is
-        # worth a toast (once per outage), and so is recovering from it.
-        # A fault only the user can fix (a refused token, a wrong host) is toasted at once.
-        needs_user = failure.error.kind in NEEDS_USER
-        if (failure.attempt >= 2 or needs_user) and not self._failure_toasted:
-            self._failure_toasted = True
-            self.notify(
-                toast_text(self.last_advice, max_len=300),
-                title="Poll failed",
-                severity="error",
-                markup=False,
-                timeout=6,
-            )
+        self._update_detail()
+        self.show_toasts(self.model.poll_failed(failure, toast_text(self.last_advice, max_len=300)))
 
     def current_rows(self) -> list[Generation]:
         """Every row shown right now, before client-side filtering: the tracker's active
         and pending rows and the finished ones that linger (as of the last render)."""
-        return self._shown_rows
+        return self.model.view.rows
 
     def render_rows(self) -> None:
-        """Apply the client-side filters and diff the result into the table."""
+        """Diff the model's rows (client-side filters applied) into the table."""
         now = self.clock()
-        filters = self.filters
-        self._shown_rows, marks = self.lifecycle_rows(now)
-        self._shown_counts = self.status_counts(self._shown_rows)
-        rows: Iterable[Generation] = self._shown_rows
-        if not self.show_finished:
-            rows = [g for g in rows if marks.get(g.generation_id, DEFAULT_MARK).state != DONE]
-        if filters.active():
-            rows = [g for g in rows if filters.matches(g)]
-        self.table.apply_rows(rows, now, marks)
-        self._update_detail(now)
+        view = self.model.rows(now)
+        self.table.apply_rows(view.visible, now, view.marks)
         self._update_status()
+        self._update_detail(now)
+
+    def refresh_stats(self, now: float) -> None:
+        """Once per poll (and after a filter change): stats, ETAs, the stats panel."""
+        stats = self.model.refresh_stats(now)
+        self.table.etas = stats.etas
+        if self.stats_visible:
+            self.stats_panel.show(stats)
+
+    def announce(self) -> None:
+        """The model's toasts for the lifecycle events gathered since the last call."""
+        self.show_toasts(self.model.announce(self.clock(), (self.size.width, self.size.height)))
+
+    @work(group="events", exit_on_error=False)
+    async def _event_stream_loop(self) -> None:
+        await self.model.watcher.run_event_stream(self._stream_events, on_state=self._stream_state)
+
+    def _stream_events(self, events: list[LifecycleEvent]) -> None:
+        self.model.queue_events(events)
+        self.post_message(LifecycleNews())
+
+    def _stream_state(self, _: object) -> None:
+        self._update_status()
+
+    def on_lifecycle_news(self, message: LifecycleNews) -> None:
+        if message.history:
+            # Finished rows from the hub's lists: percentiles, throughput, ETAs.
+            self.refresh_stats(self.clock())
+        if self.model.has_news or message.history:
+            self.render_rows()
+            self.announce()
 
     # -- periodic ----------------------------------------------------------------------
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
+        """Every second: lingering rows that ran out, held toasts whose gap ended, ages."""
         now = self.clock()
-        self.lifecycle_tick(now)
+        expired, toasts = self.model.tick(now, (self.size.width, self.size.height))
+        if expired:
+            self.render_rows()
+        self.show_toasts(toasts)
         self.table.tick(now)
-        self._update_detail(now)
         self._update_status()
+        self._update_detail(now)
 
     def _status_state(self) -> StatusState:
         rows = self.current_rows()
         retry_in = None
+        mono = self._monotonic()
         if self.failure is not None:
-            retry_in = max(0.0, self.failure.next_try_at - self._monotonic())
+            retry_in = max(0.0, self.failure.next_try_at - mono)
+        sent = self.poller.in_flight_since
         return StatusState(
             host=self.settings.display_host,
             paused=self.poller.paused,
@@ -361,16 +410,18 @@ class QueueApp(LifecycleMixin, App[None]):
             error_kind=None if self.failure is None else self.failure.error.kind,
             retry_in=retry_in,
             in_flight=self.poller.in_flight,
+            in_flight_for=None if sent is None else max(0.0, mono - sent),
             since_ok=None if self.last_ok_at is None else max(0.0, self.clock() - self.last_ok_at),
             interval=self.poller.interval,
             latency=self.latency,
-            counts=self._shown_counts,
+            counts=self.model.view.counts,
             shown=self.table.row_count,
             total=len(rows),
             dropped=self.dropped,
-            filters=describe_filters(self.filters),
+            degraded=self.degraded,
+            filters=self.filters.describe(),
             polls=self.polls,
-            events=self.events_state.value,
+            events=self.model.events_state.value,
         )
 
     def _update_status(self) -> None:
@@ -382,16 +433,12 @@ class QueueApp(LifecycleMixin, App[None]):
         )
 
     def _empty_message(self) -> str:
-        """Why the table is empty, for the detail pane."""
-        if self.polls == 0:
-            if self.failure is not None:
-                return f"Cannot load the queue: {self.last_advice}"
-            return "Waiting for the first page from the hub…"
-        if not self.current_rows():
-            if self.filters.status:
-                return f"No {self.filters.status} generations."
-            return "The queue is empty: nothing is queued or processing."
-        return "No generations match the filters (ctrl+l clears them)."
+        # The fault the status bar shows (the same state, so never an older one), with
+        # what is being done about it.
+        state, fault = self.status_bar.state, None
+        if state.error is not None and self.last_advice is not None:
+            fault = f"{self.last_advice}\n\n{retry_phrase(state)}"
+        return self.model.empty_message(self.polls, fault)
 
     def _update_detail(self, now: float | None = None) -> None:
         now = self.clock() if now is None else now
@@ -440,14 +487,19 @@ class QueueApp(LifecycleMixin, App[None]):
             "open_detail",
             "clear_filters",
             "focus_table",
+            "toggle_stats",
+            "toggle_finished",
         }
     )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         on_dashboard = self.screen is self._main_screen
-        lifecycle = self.check_lifecycle_action(action, on_dashboard)
-        if lifecycle is not None:
-            return lifecycle
+        if action in ROW_ACTIONS:
+            if action in HUB_ACTIONS and self.settings.read_only:
+                return False
+            return not isinstance(self.screen, ModalScreen)
+        if action in ("toggle_stats", "toggle_finished") and isinstance(self.screen, ModalScreen):
+            return False
         if action == "focus_table":
             # Offered (and shown in the footer) only while focus is elsewhere.
             return on_dashboard and self.focused is not self.table
@@ -467,7 +519,10 @@ class QueueApp(LifecycleMixin, App[None]):
         self.filter_bar.focus_search()
 
     def action_focus_table(self) -> None:
-        self.close_stats_over_table()
+        # Going back to the table closes the stats panel where it took the table's place.
+        body = self._body
+        if body is not None and self.stats_visible and self.size.width < STATS_BESIDE_TABLE:
+            body.remove_class("-stats")
         self.table.focus()
 
     def action_cycle_sort(self) -> None:
@@ -496,7 +551,7 @@ class QueueApp(LifecycleMixin, App[None]):
         if gen is None:
             return
         screen = DetailScreen(gen, clock=self.clock)
-        screen.pane.notes_for = self.detail_notes
+        screen.pane.notes_for = self.model.detail_notes
         self._detail_screen = screen
 
         def closed(_: None) -> None:
@@ -508,6 +563,140 @@ class QueueApp(LifecycleMixin, App[None]):
         if self._detail_screen is not None and self._detail_screen.pane.generation is not None:
             return self._detail_screen.pane.generation
         return self.table.selected_generation
+
+    def _label(self, gen: Generation) -> str:
+        return f"{model_name(gen)} · {short_id(gen.generation_id)}"
+
+    def action_cancel_generation(self) -> None:
+        if self.settings.read_only:
+            self.notify("Read-only: cancelling is turned off", severity="warning", timeout=3)
+            return
+        gen = self._focused_generation()
+        if gen is None:
+            self.notify("Nothing selected to cancel", severity="warning", timeout=3)
+            return
+        gid, label = gen.generation_id, self._label(gen)
+        if self.model.is_finished(gid):
+            status = clean(gen.status, max_len=20)
+            self.notify(
+                f"{label} has already finished ({status}): nothing to cancel",
+                severity="warning",
+                markup=False,
+                timeout=4,
+            )
+            return
+        if not valid_id(gid):
+            self.notify(
+                f"Cannot cancel {label}: it does not look like a generation id",
+                severity="error",
+                markup=False,
+            )
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._cancel_on_hub(gid, label)
+
+        self.push_screen(ConfirmCancelScreen(gen, self.clock()), answered)
+
+    @work(group="cancel", exit_on_error=False)
+    async def _cancel_on_hub(self, gid: str, label: str) -> None:
+        try:
+            outcome, events = await self.model.watcher.cancel(gid, self.clock())
+        except QueueError as error:
+            self.notify(
+                f"Could not cancel {label}: {clean(error.message, max_len=200)}",
+                title="Cancel failed",
+                severity="error",
+                markup=False,
+            )
+            return
+        if outcome is CancelOutcome.CANCELLED:
+            self.notify(f"Cancelled {label}", markup=False, timeout=4)
+            self.model.queue_events(events)
+        else:
+            self.notify(
+                f"{label} had already finished: nothing was cancelled",
+                severity="warning",
+                markup=False,
+                timeout=5,
+            )
+            # Learn how it ended now rather than at the next resolution round.
+            self.poller.refresh_now()
+        self.post_message(LifecycleNews())
+        self.render_rows()
+
+    def action_toggle_watch(self) -> None:
+        gen = self._focused_generation()
+        if gen is None:
+            self.notify("Nothing selected to watch", severity="warning", timeout=3)
+            return
+        gid, label = gen.generation_id, self._label(gen)
+        tracker = self.model.tracker
+        if gid in tracker.watched:
+            tracker.unwatch(gid)
+            self.notify(f"No longer watching {label}", markup=False, timeout=3)
+        else:
+            tracker.watch(gid)
+            if self.model.is_finished(gid):
+                status = clean(gen.status, max_len=20)
+                self.notify(f"{label} has already finished ({status})", markup=False, timeout=4)
+            else:
+                self.notify(
+                    f"★ Watching {label}: you will be told when it finishes",
+                    markup=False,
+                    timeout=4,
+                )
+        self.render_rows()
+
+    def action_dismiss_finished(self) -> None:
+        gen = self._focused_generation()
+        if gen is None:
+            return
+        gid = gen.generation_id
+        if not self.model.is_finished(gid):
+            self.notify(
+                "Only finished rows can be dismissed (del cancels one in flight)",
+                severity="warning",
+                timeout=3,
+            )
+            return
+        self.model.tracker.unwatch(gid)
+        self.model.tracker.dismiss(gid)
+        if self._detail_screen is not None:
+            self._detail_screen.dismiss(None)
+        self.render_rows()
+
+    def action_toggle_finished(self) -> None:
+        shown = self.model.show_finished = not self.model.show_finished
+        self.render_rows()
+        self.notify(
+            f"Finished rows {'shown (h hides' if shown else 'hidden (h shows'} them)", timeout=2
+        )
+
+    @property
+    def _body(self) -> Widget | None:
+        # The panel's container on the dashboard screen (`self.query_one` would search
+        # whichever screen is on top: the detail view, help, a dialog...).
+        parent = self.stats_panel.parent
+        return parent if isinstance(parent, Widget) else None
+
+    @property
+    def stats_visible(self) -> bool:
+        body = self._body
+        return body is not None and body.has_class("-stats")
+
+    def action_toggle_stats(self) -> None:
+        body = self._body
+        if body is None:
+            return
+        body.toggle_class("-stats")
+        if self.stats_visible:
+            self.stats_panel.show(self.model.stats)
+            if self.size.width < STATS_BESIDE_TABLE:
+                self.stats_panel.focus()  # it took the table's place
+        else:
+            self.table.focus()
 
     def action_copy(self) -> None:
         gen = self._focused_generation()
@@ -565,45 +754,40 @@ class QueueApp(LifecycleMixin, App[None]):
                 f"Show every {label}" if name != "search" else "Clear the search text",
                 lambda name=name: self.reset_filter(name),
             )
-        yield SystemCommand(
-            "Copy result URL or id", "Copy the selected generation's URL (c)", self.action_copy
-        )
-        yield SystemCommand("Open result URL", "Open it in a browser (o)", self.action_open_url)
-        yield SystemCommand("Switch theme", "Pick a colour theme", self.action_change_theme)
-        yield SystemCommand(
-            "Toggle detail pane", "Show or hide the pane (d)", self.action_toggle_detail
-        )
-        yield SystemCommand(
-            "Sort by next column", "Cycle the sort column (s)", self.action_cycle_sort
-        )
-        for title, help_text, callback in self.lifecycle_commands():
-            yield SystemCommand(title, help_text, callback)
-        yield SystemCommand("Help", "Every key (?)", self.action_help)
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            ("Copy result URL or id", "Copy the selected generation's URL (c)", self.action_copy),
+            ("Open result URL", "Open it in a browser (o)", self.action_open_url),
+            ("Switch theme", "Pick a colour theme", self.action_change_theme),
+            ("Toggle detail pane", "Show or hide the pane (d)", self.action_toggle_detail),
+            ("Sort by next column", "Cycle the sort column (s)", self.action_cycle_sort),
+            (
+                "Cancel the selected generation",
+                "DELETE it on the hub, after a confirmation (del)",
+                self.action_cancel_generation,
+            ),
+            (
+                "Watch / unwatch the selected generation",
+                "Always be told when it finishes (w)",
+                self.action_toggle_watch,
+            ),
+            ("Dismiss the finished row", "Hide it now (x)", self.action_dismiss_finished),
+            (
+                "Hide finished rows" if self.model.show_finished else "Show finished rows",
+                "Rows that finished and linger (h)",
+                self.action_toggle_finished,
+            ),
+            ("Toggle stats", "Per-model figures, depth, failures (t)", self.action_toggle_stats),
+            ("Help", "Every key (?)", self.action_help),
+        ]
+        for title, help_text, callback in commands:
+            if not (self.settings.read_only and callback == self.action_cancel_generation):
+                yield SystemCommand(title, help_text, callback)  # read-only: no cancel
         yield from super().get_system_commands(screen)
 
 
-def describe_filters(filters: QueueFilters) -> str:
-    """Short form of the active filters for the status bar: `media=video /storyboards`."""
-    parts = []
-    for name, value in filters.active().items():
-        if name == "search":
-            parts.append(f"/{value}")
-        else:
-            parts.append(f"{'media' if name == 'media_type' else name}={value}")
-    return " ".join(parts)
-
-
-def dashboard_app(settings: Settings, seed: int = 7, chaos: float = 0.0) -> QueueApp:
-    """The app `queue-tui` runs. A replay (`--replay`) runs on the recording's clock, so
-    ages and "updated Ns ago" read as they did when it was recorded."""
-    if settings.replay:
-        from queue_tui.connect import client_and_clock
-
-        client, clock = client_and_clock(settings)
-        return QueueApp(settings, client=client, clock=clock)
-    return QueueApp(settings, seed=seed, chaos=chaos)
-
-
-def run_dashboard(settings: Settings, seed: int = 7, chaos: float = 0.0) -> None:
-    """Entry point used by `queue-tui` (cli.py)."""
-    dashboard_app(settings, seed=seed, chaos=chaos).run()
+def run_dashboard(
+    settings: Settings, *, client: QueueClient, clock: Callable[[], float] = time.time
+) -> None:
+    """Entry point used by `queue-tui` (cli.py), which builds the client (the network,
+    the embedded demo hub or a recording) and the clock its rows are read on."""
+    QueueApp(settings, client=client, clock=clock).run()

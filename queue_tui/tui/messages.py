@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from queue_tui.core.filters import QueueFilters
+from queue_tui.api.filters import QueueFilters
 from queue_tui.core.poller import PollFailed, Snapshot
 
 

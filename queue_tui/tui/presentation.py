@@ -1,60 +1,20 @@
-"""How statuses and media look: glyph + word (readable without colour), theme colours."""
+"""How statuses look in the theme: each status's colour (`StatusInfo.style`, from the
+one status table in `queue_tui.api.models.STATUSES`) as a Rich style."""
 
 from __future__ import annotations
 
 from rich.style import Style
 from textual.color import Color
 
-from queue_tui.core.sanitize import clean
-
-#: Glyph and word per hub status. Unknown statuses are shown as "? <raw>".
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "queued": ("◷", "queued"),
-    "processing": ("▶", "processing"),
-    "in_progress": ("▶", "in progress"),
-    "succeeded": ("✔", "succeeded"),
-    "failed": ("✖", "failed"),
-    "cancelled": ("⊘", "cancelled"),
-    # Not a hub status: rows that left the queue whose outcome is not known yet (the
-    # table shows them "… finishing"; the status bar counts them apart).
-    "finishing": ("…", "finishing"),
-}
-UNKNOWN_GLYPH = "?"
-
-#: Default order: running work first, then waiting work, then what has finished.
-STATUS_RANK: dict[str, int] = {
-    "processing": 0,
-    "in_progress": 1,
-    "queued": 2,
-    "finishing": 3,
-    "failed": 4,
-    "cancelled": 5,
-    "succeeded": 6,
-}
-UNKNOWN_RANK = 3
+from queue_tui.api.models import STATUSES, UNKNOWN_STATUS_INFO
+from queue_tui.core.columns import status_label as status_label
+from queue_tui.core.columns import status_rank as status_rank
 
 #: Which theme colour each status takes ("unknown" is any status the hub invents).
-STATUS_THEME_COLOR: dict[str, str] = {
-    "queued": "warning",
-    "processing": "primary",
-    "in_progress": "primary",
-    "succeeded": "success",
-    "failed": "error",
-    "cancelled": "muted",
-    "unknown": "secondary",
+STATUS_THEME_COLOR: dict[str, str] = {s: info.style for s, info in STATUSES.items()} | {
+    "unknown": UNKNOWN_STATUS_INFO.style
 }
-
-
-def status_label(status: str, *, max_len: int = 14) -> str:
-    """`"✖ failed"`, or `"? <raw>"` (cleaned, shortened) for a status nobody told us about."""
-    known = STATUS_LABELS.get(status)
-    if known is not None:
-        return f"{known[0]} {known[1]}"
-    return f"{UNKNOWN_GLYPH} {clean(status, max_len=max(1, max_len - 2))}"
-
-
-def status_rank(status: str) -> int:
-    return STATUS_RANK.get(status, UNKNOWN_RANK)
+_BOLD_STATUSES = frozenset(s for s, info in STATUSES.items() if info.bold)
 
 
 def theme_status_styles(variables: dict[str, str], *, dark: bool = True) -> dict[str, Style]:
@@ -79,7 +39,7 @@ def theme_status_styles(variables: dict[str, str], *, dark: bool = True) -> dict
                 color = color.lighten(0.15)
             elif not dark and color.brightness > 0.6:
                 color = color.darken(0.2)
-        styles[status] = Style(color=color.rich_color, bold=status in ("failed", "processing"))
+        styles[status] = Style(color=color.rich_color, bold=status in _BOLD_STATUSES)
     return styles
 
 

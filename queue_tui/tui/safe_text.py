@@ -1,7 +1,7 @@
 """The only way hub text reaches the screen: cleaned, then wrapped as plain text.
 
 Every string from the hub (model, prompt, error, URL, ids...) goes through
-`queue_tui.core.sanitize.clean` and then into a `rich.text.Text` or a
+`queue_tui.sanitize.clean` and then into a `rich.text.Text` or a
 `textual.content.Content` built with the plain constructors. Nothing here parses markup,
 so a `[/]` or `[@click=...]` in a payload is shown literally and an escape sequence never
 reaches the terminal.
@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.content import Content
 
-from queue_tui.core.sanitize import clean, first_line, safe_url
+from queue_tui.sanitize import clean, first_line, safe_url
 
 __all__ = [
     "link_text",

@@ -158,6 +158,19 @@ def render_segments(self: Any, console: Any) -> str:
 render_segments._queue_tui_patch = True  # type: ignore[attr-defined]
 
 
+def crop_fix_applies() -> bool:
+    """Whether this Textual's function is the one the fix knows (or already patched),
+    without installing anything: benchmarks print it, tests skip when it is not."""
+    try:
+        from textual._compositor import ChopsUpdate
+    except ImportError:  # pragma: no cover - a Textual without the module
+        return False
+    current = ChopsUpdate.__dict__.get("render_segments")
+    if getattr(current, "_queue_tui_patch", False):
+        return True
+    return current is not None and source_hash(current) in KNOWN_RENDER_SEGMENTS
+
+
 def install_crop_fix() -> bool:
     """Replace `ChopsUpdate.render_segments` if it is the known one; returns whether
     the fix is in place (True also when it already was)."""
@@ -193,4 +206,11 @@ def install() -> dict[str, bool]:
     return {"crop_fix": install_crop_fix()}
 
 
-__all__ = ["UPSTREAM_ISSUE", "crop_cells", "install", "install_crop_fix", "render_segments"]
+__all__ = [
+    "UPSTREAM_ISSUE",
+    "crop_cells",
+    "crop_fix_applies",
+    "install",
+    "install_crop_fix",
+    "render_segments",
+]

@@ -23,12 +23,7 @@ from queue_tui.demo.server import DemoServer
 SPEC = Path(__file__).resolve().parents[1] / "spec" / "queue.openapi.yaml"
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("OXEN_API_KEY", "QUEUE_TUI_HOST", "QUEUE_TUI_INTERVAL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OXEN_CONFIG_DIR", str(tmp_path / "oxen"))
-    monkeypatch.setenv("QUEUE_TUI_CONFIG", str(tmp_path / "config.toml"))
+pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
 def page_validator() -> jsonschema.Draft202012Validator:

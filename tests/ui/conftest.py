@@ -18,8 +18,8 @@ from textual.pilot import Pilot
 
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.simulator import QueueSimulator
+from queue_tui.screenshots.frozen import DEMO_SEED, DEMO_START, frozen_demo_app, utc_time
 from queue_tui.tui.app import QueueApp
-from queue_tui.tui.frozen import DEMO_SEED, DEMO_START, frozen_demo_app, utc_time
 
 __all__ = ["DEMO_START", "GatedTransport", "first_poll", "make_app", "poll", "wait_until"]
 
@@ -53,7 +53,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def make_app(**kwargs: Any) -> QueueApp:
-    """The dashboard on the seeded demo hub, frozen (see `queue_tui.tui.frozen`)."""
+    """The dashboard on the seeded demo hub, frozen (see `queue_tui.screenshots.frozen`)."""
     return frozen_demo_app(**kwargs)
 
 

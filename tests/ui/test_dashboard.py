@@ -8,10 +8,10 @@ from textual.widgets import Input, Select
 
 from queue_tui.api.asgi_stream import StreamingASGITransport
 from queue_tui.config import Settings
-from queue_tui.core.sanitize import clean
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
+from queue_tui.sanitize import clean
 from queue_tui.tui.widgets.generations_table import GenerationsTable
 from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, wait_until
 
@@ -62,10 +62,10 @@ class TestRows:
             # Ties keep the order the ETAs count in: a model's queued ETAs only grow.
             for model in {g.model_name for g in gens}:
                 etas = [
-                    app.stats.etas[g.generation_id]
+                    app.model.stats.etas[g.generation_id]
                     for g in gens
                     if g.model_name == model
-                    and g.generation_id in app.stats.etas
+                    and g.generation_id in app.model.stats.etas
                     and g.status == "queued"
                 ]
                 assert etas == sorted(etas)

@@ -77,7 +77,7 @@ async def test_a_ticking_run_time_repaints_a_few_cells(
         assert "20s ago" in before
         painted = len(terminal)
         clock.advance(1)
-        app._tick()
+        app.tick()
         await pilot.pause()
         after = app.detail.plain_text()
         tick_output = "".join(terminal[painted:])
@@ -149,7 +149,7 @@ async def test_a_tick_renders_only_the_rows_that_changed(
         for second in range(1, 4):
             rendered.clear()
             clock.advance(1)
-            app._tick()
+            app.tick()
             await pilot.pause()
             assert f"{20 + second}s ago" in app.detail.plain_text()
             # The first tick after a full render renders every row once; then only

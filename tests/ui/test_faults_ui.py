@@ -26,15 +26,15 @@ import pytest
 from textual.pilot import Pilot
 
 from queue_tui.api.asgi_stream import StreamingASGITransport
+from queue_tui.api.filters import QueueFilters
 from queue_tui.config import Settings
-from queue_tui.core.filters import QueueFilters
 from queue_tui.core.poller import AUTH_RETRY_DELAY, Poller, PollFailed, PollOutcome
-from queue_tui.demo.chaos import ChaosMiddleware
+from queue_tui.demo.chaos import ChaosMiddleware, malformed_rows
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
+from queue_tui.screenshots.frozen import FROZEN_INTERVAL, SteadyClient
 from queue_tui.tui.app import QueueApp
-from queue_tui.tui.frozen import FROZEN_INTERVAL, SteadyClient
 from tests.ui.conftest import first_poll, poll, wait_until
 
 SIZE = (120, 36)
@@ -434,16 +434,28 @@ async def test_a_stalled_poll_turns_updated_ago_into_a_stale_warning(
 async def test_malformed_rows_are_dropped_and_counted_good_rows_shown(
     clock: FakeClock, sim: QueueSimulator
 ):
+    # Rows without a usable id are dropped and counted; rows with an id and a field of
+    # the wrong type are kept (their cells show `?`) and counted apart.
+    with_id = {
+        r["generation_id"]
+        for r in malformed_rows()
+        if isinstance(r, dict) and isinstance(r.get("generation_id"), str)
+    }
     app, hub = fault_app(clock, sim)
     async with app.run_test(size=SIZE) as pilot:
         await first_poll(pilot)
         hub.fault = chaos("malformed_rows", sim)
         await poll(pilot)
         assert app.failure is None
-        assert app.dropped >= 1
-        assert set(app.table.generations) == {r["generation_id"] for r in sim.list()}
+        assert app.dropped >= 1 and app.degraded >= 1  # (the seed picks both kinds)
+        shown = set(app.table.generations)
+        assert shown - with_id == {r["generation_id"] for r in sim.list()}
+        assert len(shown & with_id) == app.degraded
         noun = "row" if app.dropped == 1 else "rows"
-        assert f"⚠ {app.dropped} malformed {noun} dropped" in app.status_bar.text
+        assert (
+            f"⚠ {app.dropped} malformed {noun} dropped, {app.degraded} with bad fields"
+            in app.status_bar.text
+        )
         assert "● live" in app.status_bar.text
 
 

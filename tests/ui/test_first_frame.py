@@ -10,8 +10,8 @@ from queue_tui.api.asgi_stream import StreamingASGITransport
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
+from queue_tui.screenshots.frozen import DEMO_SEED, DEMO_START, frozen_demo_app
 from queue_tui.tui import app as app_module
-from queue_tui.tui.frozen import DEMO_SEED, DEMO_START, frozen_demo_app
 
 from .conftest import GatedTransport, make_app, wait_until
 

@@ -26,11 +26,11 @@ from textual.drivers.headless_driver import HeadlessDriver
 from textual.widgets._toast import Toast
 
 from queue_tui.api.asgi_stream import StreamingASGITransport
-from queue_tui.core.sanitize import clean
 from queue_tui.demo.chaos import ChaosMiddleware, hostile_rows
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
+from queue_tui.sanitize import clean
 from queue_tui.tui.app import QueueApp
 from queue_tui.tui.safe_text import toast_text
 from queue_tui.tui.widgets.generations_table import GenerationsTable
@@ -398,7 +398,7 @@ def test_forbidden_sequences_are_really_in_the_payloads():
 async def test_a_lone_surrogate_in_an_extra_key_keeps_the_row_and_shows_its_params(
     clock: FakeClock, sim: QueueSimulator, terminal: list[str]
 ):
-    # The hub sends a lone surrogate as its JSON escape, `\ud800` (demo/server.hub_json).
+    # The hub sends a lone surrogate as its JSON escape, `\ud800` (demo/encoding.hub_json).
     gid = "surrogate-key-0001"
     key = "x" + chr(0xD800) + "y"
     sim.add_row(

@@ -87,7 +87,7 @@ class TestHostileText:
         async with app.run_test(size=(120, 36)) as pilot:
             await first_poll(pilot)
             gen = parse_generation(row)
-            app.tracker.observe_row(gen)
+            app.model.tracker.observe_row(gen)
             app.render_rows()
             await pilot.pause()
             assert app.table.cell_text("odd-status-1", "status").startswith("? [blink]boom")

@@ -15,17 +15,17 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Sparkline
 
+from queue_tui.api.filters import QueueFilters
 from queue_tui.config import Settings
-from queue_tui.core.filters import QueueFilters
+from queue_tui.core.dashboard import DONE, PENDING
 from queue_tui.core.outcomes import EventsState
 from queue_tui.core.tracker import RowState
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.simulator import QueueSimulator
+from queue_tui.screenshots.frozen import FROZEN_INTERVAL
 from queue_tui.tui.app import QueueApp
-from queue_tui.tui.frozen import FROZEN_INTERVAL
 from queue_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
 from queue_tui.tui.widgets.footer import DashboardFooter
-from queue_tui.tui.widgets.generations_table import DONE, PENDING
 from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, wait_until
 
 SIZE = (120, 36)
@@ -107,7 +107,7 @@ async def until_known(
     assert isinstance(app, QueueApp)
 
     def known() -> bool:
-        t = app.tracker.get(gid)
+        t = app.model.tracker.get(gid)
         return t is not None and t.state is RowState.FINISHED
 
     check = done or known
@@ -121,7 +121,7 @@ async def until_known(
 
 async def events_live(pilot: Pilot) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.events_state is EventsState.LIVE, "the event stream")
+    await wait_until(pilot, lambda: app.model.events_state is EventsState.LIVE, "the event stream")
 
 
 def status_cell(app: QueueApp, gid: str) -> str:
@@ -147,7 +147,7 @@ class TestFailureToasts:
             await poll(pilot)
             # Gone from the queue, outcome not known yet: it stays, marked.
             assert "doomed-0001" in app.table.generations
-            if app.tracker.is_pending("doomed-0001"):
+            if app.model.tracker.is_pending("doomed-0001"):
                 assert status_cell(app, "doomed-0001") == "… finishing"
                 assert app.table.mark_of("doomed-0001").state == PENDING
             await until_known(pilot, clock, "doomed-0001")
@@ -183,7 +183,7 @@ class TestFailureToasts:
             (toast,) = toasts.titled("Generation failed")
             assert "test-model" in toast["message"]
             assert "Invalid aspect_ratio '99:1'" in toast["message"]
-            assert app.tracker.get(gid).generation.status == "failed"
+            assert app.model.tracker.get(gid).generation.status == "failed"
 
     async def test_hostile_error_text_is_shown_literally(
         self, clock: FakeClock, sim: QueueSimulator
@@ -301,7 +301,7 @@ class TestFinishedRows:
             assert "x dismisses" in pane
             await pilot.press("x")
             assert "linger-01" not in app.table.generations
-            assert app.tracker.get("linger-01") is None
+            assert app.model.tracker.get("linger-01") is None
             clock.advance(FROZEN_INTERVAL)
             await poll(pilot)
             assert "linger-01" not in app.table.generations
@@ -352,7 +352,7 @@ class TestFinishedRows:
             await events_live(pilot)  # so the first round waits for an event
             finish(sim, row, "succeeded", result_url="https://hub.oxen.ai/n.png")
             await poll(pilot)
-            assert app.tracker.is_pending("no-linger")
+            assert app.model.tracker.is_pending("no-linger")
             assert status_cell(app, "no-linger") == "… finishing"
             await until_known(pilot, clock, "no-linger")
             assert "no-linger" not in app.table.generations
@@ -481,7 +481,7 @@ class TestWatch:
             app.table.select_id("watch-me")
             await pilot.pause()
             await pilot.press("w")
-            assert "watch-me" in app.tracker.watched
+            assert "watch-me" in app.model.tracker.watched
             assert status_cell(app, "watch-me") == "★ queued"
             assert "★" in app.detail.plain_text()
             url = "https://hub.oxen.ai/api/repos/ox/product-shots/file/main/watched.png"
@@ -507,7 +507,7 @@ class TestWatch:
         async with app.run_test(size=SIZE) as pilot:
             await first_poll(pilot)
             # Not in this view (model filter): watch it by id, as `w` would.
-            app.tracker.watch("watch-fail")
+            app.model.tracker.watch("watch-fail")
             finish(sim, row, "failed", error_message="Upstream provider timeout after 300s")
             await until_known(pilot, clock, "watch-fail")
             await pilot.pause()
@@ -524,7 +524,7 @@ class TestWatch:
             app.table.select_id("fickle")
             await pilot.pause()
             await pilot.press("w", "w")
-            assert "fickle" not in app.tracker.watched
+            assert "fickle" not in app.model.tracker.watched
             assert status_cell(app, "fickle") == "◷ queued"
 
 
@@ -554,7 +554,7 @@ class TestStats:
             for model in ("flux-1-dev", "kling-v2-master", "all models"):
                 assert model in text
             assert "WAIT p50/p95" in text and "Failures, last 30m" in text
-            overall = app.stats.overall
+            overall = app.model.stats.overall
             assert overall.queued + overall.processing > 0
             assert f"queued {overall.queued}" in text
             spark = app.stats_panel.query_one(Sparkline)
@@ -593,7 +593,7 @@ class TestStats:
 
             # The hub's recently finished rows, read once after the first poll, give
             # estimates at once: no waiting for this session to see completions.
-            await wait_until(pilot, lambda: len(app.tracker.history) > 0, "the history")
+            await wait_until(pilot, lambda: len(app.model.tracker.history) > 0, "the history")
             await run_for(pilot, clock, 4)
             with_eta = {gid: eta for gid, eta in queued_etas().items() if eta != "—"}
             assert with_eta, "some model has finished enough rows for an estimate"

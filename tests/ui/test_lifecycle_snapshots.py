@@ -23,8 +23,8 @@ from queue_tui.config import Settings
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
+from queue_tui.screenshots.frozen import DEMO_SEED, FROZEN_INTERVAL
 from queue_tui.tui.app import QueueApp
-from queue_tui.tui.frozen import DEMO_SEED, FROZEN_INTERVAL
 from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, wait_until
 
 SMALL = (80, 24)
@@ -41,7 +41,7 @@ def settled(*then: Step) -> Step:
         await first_poll(pilot)
         settled_states = ("live", "unavailable")
         await wait_until(
-            pilot, lambda: pilot.app.events_state.value in settled_states, "the event stream"
+            pilot, lambda: pilot.app.model.events_state.value in settled_states, "the event stream"
         )
         for step in then:
             await step(pilot)

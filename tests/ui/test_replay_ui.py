@@ -19,9 +19,9 @@ from textual.widgets import Select
 from queue_tui import cli
 from queue_tui.api.recording import ReplayTransport
 from queue_tui.config import Settings
-from queue_tui.connect import build_client
+from queue_tui.connect import build_client, client_and_clock
 from queue_tui.logsetup import setup_logging
-from queue_tui.tui.app import QueueApp, dashboard_app
+from queue_tui.tui.app import QueueApp
 from tests.ui.conftest import first_poll, poll, wait_until
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "demo-recording.jsonl"
@@ -155,12 +155,18 @@ class FakeTime:
         return self.now
 
 
+def dashboard_app(settings: Settings) -> QueueApp:
+    """The app as `queue-tui --replay` builds it: on the recording's clock."""
+    client, clock = client_and_clock(settings)
+    return QueueApp(settings, client=client, clock=clock)
+
+
 def test_cli_hands_replay_speed_and_log_to_the_dashboard(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     runs: list[Settings] = []
     monkeypatch.setattr(
-        "queue_tui.tui.app.run_dashboard", lambda settings, **kw: runs.append(settings)
+        "queue_tui.tui.app.run_dashboard", lambda settings, **kw: runs.append((settings, kw))
     )
     tty = types.SimpleNamespace(isatty=lambda: True)
     monkeypatch.setattr(cli, "sys", types.SimpleNamespace(stdin=tty, stdout=tty, exit=sys.exit))
@@ -170,12 +176,12 @@ def test_cli_hands_replay_speed_and_log_to_the_dashboard(
             cli.main, ["--replay", str(SHIPPED), "--speed", "4", "--log", str(log)]
         )
         assert result.exit_code == 0, result.output
-        (settings,) = runs
+        ((settings, given),) = runs
         assert settings.replay == str(SHIPPED) and settings.replay_speed == 4.0
         assert settings.interval == 0.5, "polls four times as often as the recording did"
         assert settings.token is None, "a replay sends no token anywhere"
         assert log.exists(), "--log is set up on the dashboard path"
-        app = dashboard_app(settings)
+        app = QueueApp(settings, **given)
         assert isinstance(app.client.http._transport, ReplayTransport)
         assert app.poller.interval == 0.5
     finally:

@@ -11,7 +11,7 @@ from queue_tui.api.asgi_stream import StreamingASGITransport
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
-from queue_tui.tui.frozen import DEMO_SEED, DEMO_START, frozen_demo_app
+from queue_tui.screenshots.frozen import DEMO_SEED, DEMO_START, frozen_demo_app
 
 from .conftest import GatedTransport, wait_until
 
@@ -37,13 +37,13 @@ async def test_first_rows_show_before_the_history_backfill_answers() -> None:
         await wait_until(pilot, lambda: app.table.row_count > 0, "the first rows")
         await wait_until(pilot, lambda: transport.held > 0, "the backfill's request")
         assert app.polls == 1
-        assert not app.tracker.history, "the backfill has not answered yet"
+        assert not app.model.tracker.history, "the backfill has not answered yet"
         transport.gate.set()
-        await wait_until(pilot, lambda: bool(app.tracker.history), "the backfill")
+        await wait_until(pilot, lambda: bool(app.model.tracker.history), "the backfill")
         # The stats follow the backfilled history (finished rows -> throughput).
         await wait_until(
             pilot,
-            lambda: (app.stats.overall.completions_per_min or 0) > 0,
+            lambda: (app.model.stats.overall.completions_per_min or 0) > 0,
             "stats from the history",
         )
 
@@ -58,7 +58,7 @@ async def test_a_vanished_row_is_resolved_after_the_page_is_shown() -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: app.table.row_count > 0, "the first rows")
         transport.gate.set()
-        await wait_until(pilot, lambda: bool(app.tracker.history), "the backfill")
+        await wait_until(pilot, lambda: bool(app.model.tracker.history), "the backfill")
         transport.gate.clear()
         gid = next(g for g in app.table.ordered_ids if app.table.generations[g].status == "queued")
         assert sim.cancel(gid)

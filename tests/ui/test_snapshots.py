@@ -12,7 +12,10 @@ from collections.abc import Awaitable, Callable
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.ui.conftest import first_poll, make_app, wait_until
+from queue_tui.demo.clock import FakeClock
+from queue_tui.demo.simulator import QueueSimulator
+from queue_tui.screenshots.frozen import DEMO_SEED
+from tests.ui.conftest import DEMO_START, first_poll, make_app, wait_until
 
 OVERVIEW = (120, 36)
 SMALL = (80, 24)
@@ -27,7 +30,7 @@ def settled(*then: Callable[[Pilot], Awaitable[None]]) -> Callable[[Pilot], Awai
             widget.cursor_blink = False
         await first_poll(pilot)
         # The status bar says "events: live" once the completion stream is connected.
-        await wait_until(pilot, lambda: pilot.app.events_state.value == "live", "events")
+        await wait_until(pilot, lambda: pilot.app.model.events_state.value == "live", "events")
         for step in then:
             await step(pilot)
         await pilot.pause()
@@ -109,3 +112,31 @@ class TestHelp:
             await pilot.press("question_mark")
 
         assert snap_compare(make_app(), terminal_size=OVERVIEW, run_before=settled(open_help))
+
+
+class TestBadFields:
+    def test_80x24_a_row_with_bad_fields_shows_question_marks_and_what_was_sent(self, snap_compare):
+        # A row whose enqueued_at and model_name have the wrong type: kept, its cells
+        # from them show `?` (not "—"), the pane shows what the hub sent; a row with no
+        # usable id is dropped. The status bar counts both.
+        clock = FakeClock(DEMO_START)
+        sim = QueueSimulator(DEMO_SEED, clock)
+        sim.add_row(
+            {
+                "generation_id": "0bad0f1e-1d5c-4e0a-9c1b-7f3a2d4e5b6c",
+                "model_name": ["flux"],
+                "media_type": "image",
+                "status": "queued",
+                "enqueued_at": "yesterday",
+                "target_namespace": "ox",
+                "target_repo": "product-shots",
+            }
+        )
+        sim.add_row({"generation_id": None, "status": "queued"})
+
+        async def select_bad_row(pilot: Pilot) -> None:
+            pilot.app.table.select_id("0bad0f1e-1d5c-4e0a-9c1b-7f3a2d4e5b6c")
+            await pilot.pause()
+
+        app = make_app(clock=clock, sim=sim)
+        assert snap_compare(app, terminal_size=SMALL, run_before=settled(select_bad_row))

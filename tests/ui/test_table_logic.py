@@ -9,13 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
-from queue_tui.api.models import Generation, parse_generation
-from queue_tui.core.filters import QueueFilters
+from queue_tui.api.filters import QueueFilters
+from queue_tui.api.models import STATUSES, Generation, parse_generation
+from queue_tui.core.columns import status_label
+from queue_tui.core.dashboard import DONE, RowMark
 from queue_tui.core.timefmt import fmt_coarse
 from queue_tui.demo.clock import FakeClock
-from queue_tui.tui.app import describe_filters
-from queue_tui.tui.presentation import STATUS_LABELS, status_label
-from queue_tui.tui.widgets.generations_table import DONE, GenerationsTable, RowMark
+from queue_tui.tui.widgets.generations_table import GenerationsTable
 from queue_tui.tui.widgets.status_bar import StatusState, render_status
 
 NOW = 1_764_000_000.0
@@ -332,8 +332,8 @@ class TestCoarseTicking:
 
 class TestPresentation:
     def test_every_status_reads_without_colour(self):
-        for status, (glyph, word) in STATUS_LABELS.items():
-            assert status_label(status) == f"{glyph} {word}"
+        for status, info in STATUSES.items():
+            assert status_label(status) == f"{info.glyph} {info.word}"
         assert status_label("paused") == "? paused"
         assert status_label("paused_by_the_admin") == "? paused_by_t…"
 
@@ -385,4 +385,4 @@ class TestPresentation:
 
     def test_filters_are_described_briefly(self):
         filters = QueueFilters(media_type="video", status="failed", search="oom")
-        assert describe_filters(filters) == "media=video status=failed /oom"
+        assert filters.describe() == "media=video status=failed /oom"

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from queue_tui.core.dashboard import COMPACT_TOASTS, ROOMY_TOASTS, ToastGate
 from queue_tui.core.tracker import EventKind, LifecycleEvent
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.tui.app import QueueApp
-from queue_tui.tui.lifecycle import COMPACT_TOASTS, ROOMY_TOASTS, ToastGate
 from tests.ui.conftest import first_poll, make_app, wait_until
 from tests.ui.test_lifecycle import (
     SIZE,
@@ -60,7 +60,7 @@ async def hub_fails(pilot: Pilot, sim: QueueSimulator, row: dict[str, Any], erro
     )
     await wait_until(
         pilot,
-        lambda: any(e.generation_id == gid and e.is_final for e in app.announced),
+        lambda: any(e.generation_id == gid and e.is_final for e in app.model.announced),
         f"the failure of {gid}",
     )
     await pilot.pause()
@@ -89,7 +89,7 @@ def paced_app(
 def tick_after(app: QueueApp, clock: FakeClock, seconds: float) -> None:
     """`seconds` pass on the app's clock, then its one-second tick runs."""
     clock.advance(seconds)
-    app.lifecycle_tick(clock())
+    app.tick()
 
 
 class TestGap:
@@ -154,7 +154,7 @@ class TestGap:
         app, toasts = paced_app(clock, sim, [a, watched, c])
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot)
-            app.tracker.watch(watched["generation_id"])
+            app.model.tracker.watch(watched["generation_id"])
             await hub_fails(pilot, sim, a, "boom")
             await hub_fails(pilot, sim, watched, "Upstream provider timeout after 300s")
             (toast,) = toasts.titled("Watched generation finished")

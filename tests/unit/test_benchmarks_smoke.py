@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "benchmarks"
-SCRIPTS = ["refresh_cost", "idle_cost", "bandwidth", "startup", "memory"]
+SCRIPTS = ["refresh_cost", "idle_cost", "bandwidth", "startup", "memory", "memory_soak"]
 TARGET_LINE = re.compile(r"^target: .+: (MET|NOT MET)$", re.MULTILINE)
 RATIO_LINE = re.compile(r"\d\.\d{3}x$", re.MULTILINE)
 #: Lines a benchmark's report must hold besides its targets and ratios.
@@ -35,6 +35,10 @@ EXPECTED = {
         re.compile(r"^   floor / bare app +\d+\.\d{3}x$", re.M),
         re.compile(r"^   dashboard / floor +\d+\.\d{3}x$", re.M),
         re.compile(r"^   the floor (alone )?is \d+\.\d\dx: ", re.M),
+    ],
+    "memory_soak": [
+        re.compile(rf"^   {name}: growth after warm-up \(whole run\) +[+-]\d+\.\d\d MB/hour", re.M)
+        for name in (r"queue-tui --demo --chaos", r"queue-tui --interval 1, flaky hub")
     ],
 }
 

@@ -19,19 +19,14 @@ from click.testing import CliRunner, Result
 
 from queue_tui import cli
 from queue_tui.connect import build_client, client_and_clock
+from queue_tui.core.timefmt import fmt_duration
 from queue_tui.demo.clock import FakeClock
 
 HOST = "https://hub.test"
 QUEUE = f"{HOST}/api/ai/queue"
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    # No token or host from the machine running the tests.
-    for name in ("OXEN_API_KEY", "QUEUE_TUI_HOST", "QUEUE_TUI_INTERVAL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OXEN_CONFIG_DIR", str(tmp_path / "oxen"))
-    monkeypatch.setenv("QUEUE_TUI_CONFIG", str(tmp_path / "config.toml"))
+pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
 @pytest.fixture
@@ -70,8 +65,9 @@ def test_json_is_the_api_shape(frozen_demo: FakeClock) -> None:
     result = run("list", "--demo", "--json")
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
-    assert set(body) == {"count", "generations"}
+    assert set(body) == {"count", "generations", "dropped", "degraded"}
     assert body["count"] == len(body["generations"]) > 0
+    assert body["dropped"] == body["degraded"] == 0
     assert {r["status"] for r in body["generations"]} <= {"queued", "processing"}
     assert result.stderr == ""
 
@@ -137,15 +133,33 @@ def test_hostile_text_is_harmless_in_every_format(respx_mock: respx.Router) -> N
     assert "[bold red]x[/]" in table and "evil" in table
 
 
+@pytest.mark.parametrize("fmt", [(), ("--json",), ("--jsonl",)])
 @respx.mock
-def test_dropped_rows_are_counted_on_stderr(respx_mock: respx.Router) -> None:
+def test_dropped_and_degraded_rows_are_counted_alike(
+    respx_mock: respx.Router, fmt: tuple[str, ...]
+) -> None:
+    """`count` is the rows printed; what was dropped or degraded is said on stderr in
+    every format (and in --json beside the rows)."""
+    bad = row("b") | {"enqueued_at": "yesterday"}
     respx_mock.get(QUEUE).respond(
-        json={"count": 3, "generations": [row("a"), {"no": "id"}, "junk"]}
+        json={"count": 7, "generations": [row("a"), bad, {"no": "id"}, "junk"]}
     )
-    result = run("list", "--host", HOST)
+    result = run("list", "--host", HOST, *fmt)
     assert result.exit_code == 0
-    assert "(2 malformed row(s) dropped)" in result.stderr
-    assert len(result.stdout.splitlines()) == 2
+    assert result.stderr.splitlines() == [
+        "queue-tui: 2 rows dropped (no usable id), 1 row with bad fields (shown as ?)"
+    ]
+    lines = result.stdout.splitlines()
+    if fmt == ("--json",):
+        doc = json.loads(result.stdout)
+        assert (doc["count"], doc["dropped"], doc["degraded"]) == (2, 2, 1)
+        assert len(doc["generations"]) == 2
+        assert doc["generations"][1]["invalid_fields"] == {"enqueued_at": '"yesterday"'}
+    elif fmt == ("--jsonl",):
+        assert [json.loads(line)["generation_id"] for line in lines] == ["a", "b"]
+    else:
+        assert len(lines) == 3  # header and two rows
+        assert lines[2].split()[3] == "?"  # its age: enqueued_at was not a time
 
 
 @respx.mock
@@ -217,7 +231,7 @@ def test_replayed_rows_are_read_on_the_recordings_clock() -> None:
     result = run("list", "--replay", str(RECORDING))
     assert result.exit_code == 0, result.stderr
     line = next(ln for ln in result.stdout.splitlines() if row["generation_id"] in ln)
-    expected = cli.fmt_duration(first["t"] - row["enqueued_at"])
+    expected = fmt_duration(first["t"] - row["enqueued_at"])
     assert f" {expected} " in line, line
 
     result = run("events", "--replay", str(RECORDING), "--speed", "0", "--jsonl", "--timeout", "1")

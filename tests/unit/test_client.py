@@ -28,8 +28,8 @@ from queue_tui.api.errors import (
     ServerError,
     UnreachableError,
 )
+from queue_tui.api.filters import QueueFilters
 from queue_tui.config import Settings
-from queue_tui.core.filters import QueueFilters
 
 HOST = "https://hub.test"
 TOKEN = "tok_MARKER_client_5ecr3t"
@@ -378,14 +378,14 @@ async def test_gzip_body_is_decoded() -> None:
     assert [g.generation_id for g in result.page.generations] == ["z"]
 
 
-async def test_malformed_rows_dropped_good_rows_kept() -> None:
+async def test_rows_without_id_dropped_bad_fields_degraded_good_rows_kept() -> None:
     body = page(row("ok-1"), {"model_name": "no id"}, row("bad", enqueued_at=[1]), row("ok-2"))
     with respx.mock(base_url=HOST) as mock:
         mock.get(QUEUE_PATH).respond(json=body)
         async with QueueClient(settings()) as client:
             result = await client.fetch()
-    assert [g.generation_id for g in result.page.generations] == ["ok-1", "ok-2"]
-    assert len(result.page.dropped) == 2
+    assert [g.generation_id for g in result.page.generations] == ["ok-1", "bad", "ok-2"]
+    assert len(result.page.dropped) == 1 and result.page.degraded == 1
 
 
 async def test_big_page_is_parsed_off_the_loop() -> None:
@@ -404,13 +404,13 @@ async def test_overall_deadline_catches_a_stalled_in_process_app() -> None:
         await asyncio.sleep(3600)
 
     client = QueueClient(
-        settings(host="http://demo.test.invalid", timeout=0.05, connect_timeout=0.05),
+        settings(host="https://demo.test.invalid", timeout=0.05, connect_timeout=0.05),
         transport=httpx.ASGITransport(app=stalled_app),
     )
     async with client:
         with pytest.raises(RequestTimeoutError) as info:
             await client.fetch()
-    assert "no complete answer from http://demo.test.invalid" in info.value.message
+    assert "no complete answer from https://demo.test.invalid" in info.value.message
 
 
 # -- the other endpoints ------------------------------------------------------------------

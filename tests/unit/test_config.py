@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from queue_tui.api.filters import QueueFilters
 from queue_tui.cli import main
 from queue_tui.config import (
     DEFAULT_HOST,
@@ -15,12 +16,12 @@ from queue_tui.config import (
     DEFAULT_TIMEOUT,
     DEMO_HOST,
     Settings,
+    SettingsError,
     config_path,
     host_key,
     read_oxen_token,
     resolve_settings,
 )
-from queue_tui.core.filters import QueueFilters
 
 TOKEN = "tok_MARKER_config_5ecr3t"
 
@@ -112,9 +113,13 @@ def test_interval_has_a_floor() -> None:
     assert Settings(interval=0.01).interval == 0.5
 
 
-def test_malformed_config_file_is_ignored(env: dict[str, str], config_file: Path) -> None:
+def test_malformed_config_file_is_an_error(env: dict[str, str], config_file: Path) -> None:
     config_file.write_text("host = [unclosed\n", encoding="utf-8")
-    assert resolve_settings(env=env, config_file=config_file).host == DEFAULT_HOST
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(env=env, config_file=config_file)
+    assert info.value.message == (
+        f"{config_file}: not valid TOML: Invalid value (at line 1, column 9)"
+    )
 
 
 # -- the token -------------------------------------------------------------------------
@@ -224,6 +229,9 @@ def test_repr_and_display_host_hide_secrets() -> None:
         ("http://127.0.0.1:8787", False, False),
         ("http://localhost:8787", False, False),
         ("http://[::1]:8787", False, False),
+        ("http://127.evil.example", False, True),
+        ("http://demo.test.invalid", False, True),
+        ("http://127.0.0.1.nip.io:8787", False, True),
     ],
 )
 def test_token_is_insecure(host: str, allow: bool, insecure: bool) -> None:

@@ -12,8 +12,8 @@ import respx
 
 from queue_tui.api.client import QUEUE_PATH, THREAD_PARSE_BYTES, QueueClient
 from queue_tui.api.errors import BadPayloadError
+from queue_tui.api.filters import QueueFilters
 from queue_tui.config import Settings
-from queue_tui.core.filters import QueueFilters
 
 HOST = "https://hub.test"
 NOW = 1_764_000_000

@@ -1,4 +1,6 @@
-"""The headless core never imports Textual: only `queue_tui/tui/` may.
+"""The headless core never imports Textual: only `queue_tui/tui/` may (and the
+screenshot tool `queue_tui/screenshots/`, which puts the dashboard and the demo hub
+together).
 
 Two checks: a static one (every import statement in every module, at any depth), and a
 live one (import every non-tui module in a fresh interpreter, then look at sys.modules).
@@ -17,6 +19,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "queue_tui"
 TUI = PACKAGE / "tui"
+SCREENSHOTS = PACKAGE / "screenshots"
 
 
 def module_name(path: Path) -> str:
@@ -25,7 +28,9 @@ def module_name(path: Path) -> str:
 
 
 def headless_files() -> list[Path]:
-    return sorted(p for p in PACKAGE.rglob("*.py") if TUI not in p.parents)
+    return sorted(
+        p for p in PACKAGE.rglob("*.py") if TUI not in p.parents and SCREENSHOTS not in p.parents
+    )
 
 
 def imported_modules(path: Path) -> list[tuple[str, int, bool]]:

@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from queue_tui.api.client import QueueClient
+from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import Generation
 from queue_tui.config import Settings
-from queue_tui.core.filters import QueueFilters
 from queue_tui.core.outcomes import LifecycleWatcher
 from queue_tui.core.stats import compute_stats
 from queue_tui.core.tracker import Tracker
@@ -51,7 +51,7 @@ def test_add_history_keeps_finished_rows_only_and_sets_since() -> None:
     assert added == 2
     assert [g.generation_id for g in tracker.history] == ["a", "b"]
     assert tracker.history_since == NOW - 580
-    assert tracker.rows_for_display(NOW) == []  # history is not table rows
+    assert len(tracker) == 0  # history is not table rows
     assert tracker.add_history([row("a", "succeeded", 0, 1, 2)]) == 0  # no duplicates
 
 

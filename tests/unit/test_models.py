@@ -18,6 +18,7 @@ from queue_tui.api.models import (
     MediaType,
     PageShapeError,
     Status,
+    parse_generation,
     parse_queue_page,
 )
 
@@ -77,6 +78,7 @@ def valid_rows(draw: st.DrawFn) -> dict[str, Any]:
     return row
 
 
+#: Rows with no usable id: dropped (and counted).
 CORRUPTIONS: list[Any] = [
     42,
     "not a row",
@@ -86,13 +88,16 @@ CORRUPTIONS: list[Any] = [
     {"generation_id": ""},
     {"generation_id": None},
     {"generation_id": ["x"]},
-    {"generation_id": "bad-status", "status": 3},
-    {"generation_id": "bad-time", "enqueued_at": "yesterday-ish"},
-    {"generation_id": "bool-time", "enqueued_at": True},
-    {"generation_id": "dict-time", "started_at": {"t": 1}},
-    {"generation_id": "inf-time", "completed_at": 10**400},
-    {"generation_id": "dict-model", "model_name": {"name": "x"}},
-    {"generation_id": "list-error", "error_message": ["boom"]},
+]
+#: Rows with an id and a field of the wrong type: kept, that field unset and kept raw.
+DEGRADED: list[tuple[dict[str, Any], str]] = [
+    ({"generation_id": "bad-status", "status": 3}, "status"),
+    ({"generation_id": "bad-time", "enqueued_at": "yesterday-ish"}, "enqueued_at"),
+    ({"generation_id": "bool-time", "enqueued_at": True}, "enqueued_at"),
+    ({"generation_id": "dict-time", "started_at": {"t": 1}}, "started_at"),
+    ({"generation_id": "inf-time", "completed_at": 10**400}, "completed_at"),
+    ({"generation_id": "dict-model", "model_name": {"name": "x"}}, "model_name"),
+    ({"generation_id": "list-error", "error_message": ["boom"]}, "error_message"),
 ]
 
 
@@ -102,6 +107,7 @@ CORRUPTIONS: list[Any] = [
         st.one_of(
             valid_rows().map(lambda r: ("good", r)),
             st.sampled_from(CORRUPTIONS).map(lambda r: ("bad", r)),
+            st.sampled_from(DEGRADED).map(lambda r: ("degraded", r)),
         ),
         max_size=30,
     )
@@ -109,14 +115,26 @@ CORRUPTIONS: list[Any] = [
 def test_generated_pages_keep_good_rows_and_count_bad_ones(
     rows: list[tuple[str, Any]],
 ) -> None:
-    page = parse_queue_page({"count": len(rows), "generations": [r for _, r in rows]})
-    good = [r for kind, r in rows if kind == "good"]
+    raws = [r[0] if kind == "degraded" else r for kind, r in rows]
+    page = parse_queue_page({"count": len(rows), "generations": raws})
+    kept = [(kind, r) for kind, r in rows if kind != "bad"]
     bad_indexes = [i for i, (kind, _) in enumerate(rows) if kind == "bad"]
     assert page.count == len(rows)
-    assert [g.generation_id for g in page.generations] == [r["generation_id"] for r in good]
+    assert [g.generation_id for g in page.generations] == [
+        (r[0] if kind == "degraded" else r)["generation_id"] for kind, r in kept
+    ]
     assert [d.index for d in page.dropped] == bad_indexes
     assert all(d.reason for d in page.dropped)
-    for gen, raw in zip(page.generations, good, strict=True):
+    assert page.degraded == sum(1 for kind, _ in kept if kind == "degraded")
+    assert page.to_api()["count"] == len(page.generations)
+    for gen, (kind, raw) in zip(page.generations, kept, strict=True):
+        if kind == "degraded":
+            _, field = raw
+            # The bad field costs the field: unset, its raw value kept for display.
+            assert list(gen.invalid_fields) == [field]
+            assert getattr(gen, field) == Generation.model_fields[field].default
+            continue
+        assert not gen.invalid_fields
         for name in ROW_SCHEMA["properties"]:
             expected = raw.get(name)
             actual = getattr(gen, name)
@@ -302,7 +320,7 @@ def test_missing_optional_fields_default() -> None:
     assert gen.target == ""
 
 
-def test_bad_row_dropped_and_counted_good_rows_survive() -> None:
+def test_bad_field_costs_the_field_only_a_row_without_id_is_dropped() -> None:
     page = parse_queue_page(
         {
             "count": 4,
@@ -314,19 +332,36 @@ def test_bad_row_dropped_and_counted_good_rows_survive() -> None:
             ],
         }
     )
-    assert [g.generation_id for g in page.generations] == ["good-1", "good-2"]
-    assert [(d.index, d.generation_id) for d in page.dropped] == [(1, "bad-1"), (2, None)]
-    assert "enqueued_at" in page.dropped[0].reason
-    assert page.count == 4
+    assert [g.generation_id for g in page.generations] == ["good-1", "bad-1", "good-2"]
+    assert [(d.index, d.generation_id) for d in page.dropped] == [(2, None)]
+    bad = page.generations[1]
+    assert bad.enqueued_at is None and bad.invalid_fields == {"enqueued_at": '{"nope": 1}'}
+    assert bad.model_name == spec_row()["model_name"]  # the rest of the row is intact
+    assert page.degraded == 1 and page.count == 4
+    api = page.to_api()
+    assert (api["count"], api["dropped"], api["degraded"]) == (3, 1, 1)
+    assert api["generations"][1]["invalid_fields"] == {"enqueued_at": '{"nope": 1}'}
+
+
+def test_a_hub_cannot_set_invalid_fields_itself() -> None:
+    gen = parse_generation({"generation_id": "x", "invalid_fields": {"status": "1"}})
+    assert gen.invalid_fields == {}
+
+
+def test_old_shape_model_of_the_wrong_type_is_degraded_too() -> None:
+    gen = parse_generation({"generation_id": "x", "model": ["flux"], "prompt": "p"})
+    assert gen.model_name == "unknown" and gen.invalid_fields == {"model_name": '["flux"]'}
+    assert gen.prompt == "p" and not gen.status_reported
 
 
 @pytest.mark.parametrize("value", [10**400, -1e300, "9999-12-31T23:59:59", float("nan")])
-def test_absurd_timestamps_drop_the_row_not_the_page(value: Any) -> None:
+def test_absurd_timestamps_cost_the_field_not_the_row(value: Any) -> None:
     page = parse_queue_page(
         {"count": 2, "generations": [spec_row(enqueued_at=value), spec_row(generation_id="ok")]}
     )
-    assert [g.generation_id for g in page.generations] == ["ok"]
-    assert len(page.dropped) == 1
+    assert len(page.generations) == 2 and not page.dropped
+    assert page.generations[0].enqueued_at is None
+    assert list(page.generations[0].invalid_fields) == ["enqueued_at"]
 
 
 @pytest.mark.parametrize(
@@ -357,7 +392,7 @@ def test_bare_list_and_missing_count_are_tolerated() -> None:
 def test_page_to_api_shape() -> None:
     page = parse_queue_page({"count": 1, "generations": [spec_row(seed=1)]})
     api = page.to_api()
-    assert set(api) == {"count", "generations"}
+    assert set(api) == {"count", "generations", "dropped", "degraded"}
     assert api["generations"][0]["seed"] == 1
     assert api["generations"][0]["enqueued_at"] == int(NOW) - 100
 

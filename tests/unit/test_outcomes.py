@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import random
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -18,11 +20,11 @@ from click.testing import CliRunner
 
 from queue_tui import cli
 from queue_tui.api.asgi_stream import StreamingASGITransport
-from queue_tui.api.client import QueueClient
-from queue_tui.api.errors import QueueError
-from queue_tui.api.models import Generation
+from queue_tui.api.client import FetchResult, QueueClient
+from queue_tui.api.errors import ServerError
+from queue_tui.api.filters import QueueFilters
+from queue_tui.api.models import Generation, QueuePage
 from queue_tui.config import Settings
-from queue_tui.core.filters import QueueFilters
 from queue_tui.core.outcomes import EventsState, LifecycleWatcher
 from queue_tui.core.tracker import EventKind, LifecycleEvent, RowState, Tracker
 from queue_tui.demo.clock import FakeClock
@@ -312,10 +314,13 @@ async def test_with_no_source_at_all_a_vanished_row_is_unknown_at_once(
     respx_mock: respx.Router,
 ) -> None:
     pages = iter([active_page("a"), active_page()])
-    respx_mock.get(f"{HOST}/api/ai/queue", params={"status": "succeeded"}).respond(404)
-    respx_mock.get(f"{HOST}/api/ai/queue").mock(
-        side_effect=lambda request: httpx.Response(200, json=next(pages))
-    )
+
+    def queue(request: httpx.Request) -> httpx.Response:
+        if "status" in request.url.params:  # no terminal lists on this hub
+            return httpx.Response(404)
+        return httpx.Response(200, json=next(pages))
+
+    respx_mock.get(f"{HOST}/api/ai/queue").mock(side_effect=queue)
     respx_mock.get(f"{HOST}/api/ai/queue/a").respond(405)
     respx_mock.get(f"{HOST}/api/events").respond(404)
     async with QueueClient(stub_settings()) as client:
@@ -327,7 +332,9 @@ async def test_with_no_source_at_all_a_vanished_row_is_unknown_at_once(
         events += await watcher.handle_snapshot(await client.fetch())
         assert watcher.sources == {
             "events": "unavailable",
-            "status-query": "unavailable",
+            "status=succeeded": "unavailable",
+            "status=failed": "unavailable",
+            "status=cancelled": "unavailable",
             "get": "unavailable",
         }
         assert [e.kind.value for e in events][-1] == "unknown"
@@ -338,14 +345,16 @@ async def test_with_no_source_at_all_a_vanished_row_is_unknown_at_once(
 async def test_transient_status_query_failures_are_retried_not_fatal(
     respx_mock: respx.Router,
 ) -> None:
-    calls = {"status": 0}
+    """The failed list errors once: the other lists are still asked, nothing is
+    concluded from the error (no get-by-id, no unknown), and the next round finds it."""
+    calls: dict[str, int] = {}
 
     def queue(request: httpx.Request) -> httpx.Response:
         status = request.url.params.get("status")
         if status is None:
             return httpx.Response(200, json=active_page())
-        calls["status"] += 1
-        if calls["status"] == 1:
+        calls[status] = calls.get(status, 0) + 1
+        if status == "failed" and calls[status] == 1:
             return httpx.Response(503)
         rows = (
             []
@@ -355,43 +364,90 @@ async def test_transient_status_query_failures_are_retried_not_fatal(
         return httpx.Response(200, json={"count": len(rows), "generations": rows})
 
     respx_mock.get(f"{HOST}/api/ai/queue").mock(side_effect=queue)
-    respx_mock.get(f"{HOST}/api/ai/queue/a").respond(404)
+    get = respx_mock.get(f"{HOST}/api/ai/queue/a").respond(404)
     async with QueueClient(stub_settings()) as client:
         tracker = Tracker(clock=lambda: START)
-        tracker.watch("a")
+        tracker.add_history([], START)
         watcher = LifecycleWatcher(client, tracker, 0.0, events=False)
+        tracker.observe([Generation(generation_id="a", status="processing")], START)
+        tracker.observe([], START)
         first = await watcher.resolve()
         assert first == [] and watcher.status_queries_available
-        second = await watcher.resolve()
+        assert calls == {"succeeded": 1, "failed": 1, "cancelled": 1}
+        assert tracker.is_pending("a")
+        second = await watcher.resolve(force=True)
+    assert not get.called
     assert [(e.kind.value, e.generation.error_message) for e in second] == [("failed", "boom")]
 
 
+class ScriptedHub:
+    """Answers every list empty and every get with 404, or fails everything (`down`)."""
+
+    settings = stub_settings()
+
+    def __init__(self) -> None:
+        self.down = False
+        self.rounds: list[float] = []
+        self.now = [100.0]
+
+    async def fetch(self, filters: QueueFilters) -> Any:
+        if filters.status == "succeeded":
+            self.rounds.append(self.now[0])
+        if self.down:
+            raise ServerError("hub error 503", status_code=503)
+        return FetchResult(QueuePage(count=0, generations=[]), 0.0, 0.0, filters)
+
+    async def get(self, generation_id: str) -> Any:
+        if self.down:
+            raise ServerError("hub error 503", status_code=503)
+        return None
+
+
 async def test_resolution_runs_at_most_once_per_interval() -> None:
-    now = [100.0]
+    hub = ScriptedHub()
     tracker = Tracker(clock=lambda: START)
     tracker.watch("x")
-
-    class NoHub:
-        settings = stub_settings()
-        calls = 0
-
-        async def fetch(self, filters: QueueFilters) -> Any:
-            NoHub.calls += 1
-            raise QueueError("down")
-
-        async def get(self, generation_id: str) -> Any:
-            raise QueueError("down")
-
-    hub: Any = NoHub()
-    watcher = LifecycleWatcher(hub, tracker, 2.0, events=False, monotonic=lambda: now[0])
+    watcher = LifecycleWatcher(
+        cast(Any, hub), tracker, 2.0, events=False, monotonic=lambda: hub.now[0]
+    )
     await watcher.resolve()
     await watcher.resolve()
-    now[0] += 1.0
+    hub.now[0] += 1.0
     await watcher.resolve()
-    assert NoHub.calls == 1
-    now[0] += 1.5
+    assert len(hub.rounds) == 1
+    hub.now[0] += 1.5
     await watcher.resolve()
-    assert NoHub.calls == 2
+    assert len(hub.rounds) == 2
+
+
+async def test_while_every_source_fails_rounds_back_off_like_polls() -> None:
+    """Asked again with the poller's backoff (full jitter, growing to the cap), and
+    nothing is concluded from the faults: the id is not 'never listed'."""
+    hub = ScriptedHub()
+    hub.down = True
+    tracker = Tracker(clock=lambda: START)
+    tracker.watch("x")
+    watcher = LifecycleWatcher(
+        cast(Any, hub),
+        tracker,
+        2.0,
+        events=False,
+        monotonic=lambda: hub.now[0],
+        rng=random.Random(3),
+        backoff_cap=30.0,
+    )
+    for _ in range(600):  # five simulated minutes, a call every half second
+        assert await watcher.resolve() == []
+        hub.now[0] += 0.5
+    gaps = [b - a for a, b in itertools.pairwise(hub.rounds)]
+    assert len(hub.rounds) < 30  # not every 2 s: 150 rounds
+    assert all(2.0 <= g <= 30.5 for g in gaps)
+    assert max(gaps[-5:]) > 10.0  # the ceiling grew
+    assert not watcher.never_listed("x", since=0.0)
+    hub.down = False
+    hub.now[0] += 31.0
+    await watcher.resolve()
+    assert watcher.never_listed("x", since=hub.now[0] - 1)
 
 
 # -- the event stream client ----------------------------------------------------------------------
@@ -466,15 +522,6 @@ async def test_stream_off_does_nothing() -> None:
 # -- cancel from the CLI -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
-    for name in ("OXEN_API_KEY", "QUEUE_TUI_HOST", "QUEUE_TUI_INTERVAL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OXEN_CONFIG_DIR", str(tmp_path / "oxen"))
-    monkeypatch.setenv("QUEUE_TUI_CONFIG", str(tmp_path / "config.toml"))
-    return tmp_path
-
-
 @respx.mock
 def test_cli_cancel_reports_each_id(respx_mock: respx.Router, isolated_env: Any) -> None:
     respx_mock.delete(f"{HOST}/api/ai/queue/a1").respond(
@@ -517,3 +564,35 @@ def test_cli_refuses_ids_that_are_not_ids(isolated_env: Any) -> None:
     result = CliRunner().invoke(cli.main, ["cancel", "../../api/events", "--host", HOST])
     assert result.exit_code == 2
     assert "not a generation id" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("refused", "code", "lists_left"),
+    [
+        ("succeeded", 404, set()),  # the lists' one path is missing: all off
+        ("succeeded", 501, set()),  # not implemented there (a replay's "not recorded")
+        ("cancelled", 422, {"status=succeeded", "status=failed"}),  # this value only
+        ("failed", 503, {"status=succeeded", "status=failed", "status=cancelled"}),
+    ],
+)
+@respx.mock
+async def test_which_lists_a_refusal_turns_off(
+    respx_mock: respx.Router, refused: str, code: int, lists_left: set[str]
+) -> None:
+    asked: list[str] = []
+
+    def queue(request: httpx.Request) -> httpx.Response:
+        status = request.url.params["status"]
+        asked.append(status)
+        if status == refused:
+            return httpx.Response(code)
+        return httpx.Response(200, json={"count": 0, "generations": []})
+
+    respx_mock.get(f"{HOST}/api/ai/queue").mock(side_effect=queue)
+    async with QueueClient(stub_settings()) as client:
+        watcher = LifecycleWatcher(client, Tracker(clock=lambda: START), 0.0, events=False)
+        await watcher.backfill(QueueFilters())
+    on = {name for name, state in watcher.sources.items() if state == "available"}
+    assert on - {"get"} == lists_left
+    if code in (404, 501):
+        assert asked == [refused]  # the others were not asked in vain

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import Generation
-from queue_tui.core.filters import QueueFilters
 from queue_tui.core.stats import (
     ModelStats,
     _etas,
@@ -402,16 +402,15 @@ def test_a_start_before_the_enqueue_is_a_zero_wait_not_a_negative_one() -> None:
     ],
 )
 def test_eta_text_is_short_eta(seconds: float | None) -> None:
-    from queue_tui.tui.lifecycle import _eta_text
-    from queue_tui.tui.widgets.generations_table import short_eta
+    from queue_tui.core.dashboard import _eta_text, short_eta
 
     assert _eta_text(seconds) == short_eta(seconds)
     assert _eta_text(seconds) == short_eta(seconds)  # from the cache the second time
 
 
 def test_eta_text_cache_stays_bounded() -> None:
-    from queue_tui.tui import lifecycle
+    from queue_tui.core import dashboard
 
-    for minutes in range(lifecycle._ETA_TEXTS_MAX + 10):
-        lifecycle._eta_text(60.0 * (minutes + 1))
-    assert len(lifecycle._ETA_TEXTS) <= lifecycle._ETA_TEXTS_MAX
+    for minutes in range(dashboard._ETA_TEXTS_MAX + 10):
+        dashboard._eta_text(60.0 * (minutes + 1))
+    assert len(dashboard._ETA_TEXTS) <= dashboard._ETA_TEXTS_MAX

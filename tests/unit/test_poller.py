@@ -24,9 +24,9 @@ from queue_tui.api.errors import (
     ServerError,
     UnreachableError,
 )
+from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import parse_queue_page
 from queue_tui.config import Settings
-from queue_tui.core.filters import QueueFilters
 from queue_tui.core.poller import AUTH_RETRY_DELAY, Poller, PollFailed, PollOutcome, Snapshot
 
 GUARD = 10.0  # seconds: only a hang trips it
@@ -160,14 +160,15 @@ def test_auth_failures_retry_slowly() -> None:
 
 async def test_poll_once_counts_failures_and_resets_on_success() -> None:
     client = ScriptedClient(server_error(), server_error(), "ok", server_error())
-    clock = iter([100.0, 200.0, 300.0, 400.0])
+    now = [100.0]
     poller = Poller(
         client,  # type: ignore[arg-type]
         interval=2.0,
         rng=MaxRng(),
-        monotonic=lambda: next(clock),
+        monotonic=lambda: now[0],
     )
     first = await poller.poll_once()
+    now[0] += 100.0
     second = await poller.poll_once()
     assert isinstance(first, PollFailed) and isinstance(second, PollFailed)
     assert (first.attempt, first.delay, first.next_try_at) == (1, 4.0, 104.0)

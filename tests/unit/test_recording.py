@@ -26,17 +26,16 @@ from queue_tui.api.errors import (
     ServerError,
     UnreachableError,
 )
+from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import parse_queue_page
 from queue_tui.api.recording import (
     RECORDED_HEADERS,
     RecordingTransport,
     ReplayTransport,
     load_recording,
-    replay_interval,
 )
-from queue_tui.config import DEMO_HOST, Settings
+from queue_tui.config import DEMO_HOST, Settings, replay_interval
 from queue_tui.connect import build_client
-from queue_tui.core.filters import QueueFilters
 from queue_tui.demo.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,7 +236,7 @@ async def test_stall_is_recorded_and_replays_as_a_timeout(tmp_path: Path) -> Non
     async def stalled_app(scope: Any, receive: Any, send: Any) -> None:
         await asyncio.sleep(3600)
 
-    fast = {"timeout": 0.05, "connect_timeout": 0.05, "host": "http://demo.test.invalid"}
+    fast = {"timeout": 0.05, "connect_timeout": 0.05, "host": "https://demo.test.invalid"}
     (live,) = await record(path, httpx.ASGITransport(app=stalled_app), [None], **fast)
     assert isinstance(live, RequestTimeoutError)
     (entry,) = load_recording(path)

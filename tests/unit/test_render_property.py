@@ -22,12 +22,12 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from queue_tui.api.models import parse_generation
-from queue_tui.core.sanitize import clean
+from queue_tui.sanitize import clean
 from queue_tui.tui.safe_text import link_text, safe_content, safe_text, toast_text
 from queue_tui.tui.widgets.detail_pane import render_generation
 from queue_tui.tui.widgets.generations_table import CELL_MAX, row_texts
 from queue_tui.tui.widgets.status_bar import StatusState, render_status
-from tests.ui.conftest import first_poll, make_app
+from tests.ui.conftest import first_poll, make_app, wait_until
 
 T = TypeVar("T")
 
@@ -104,6 +104,9 @@ class LiveApp:
         async with self.app.run_test(size=(120, 40), notifications=True) as pilot:
             await first_poll(pilot)
             self.app.poller.pause()  # the rows are the test's from here on
+            # ...once the first poll's follow-up (its backfill re-renders the rows) is done.
+            app = self.app
+            await wait_until(pilot, lambda: app.follow_ups >= app.polls, "the follow-up")
             self.pilot = pilot
             self._loop = asyncio.get_running_loop()
             self._work = asyncio.Queue()

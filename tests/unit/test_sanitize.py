@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_tui.core.sanitize import ELLIPSIS, clean, first_line, safe_url
+from queue_tui.sanitize import ELLIPSIS, clean, first_line, safe_url
 
 # Every C0 and C1 control, DEL, and the bidi embeddings/overrides/isolates.
 FORBIDDEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")

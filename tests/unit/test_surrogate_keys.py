@@ -18,7 +18,7 @@ from queue_tui.api import models
 from queue_tui.api.client import QUEUE_PATH, QueueClient
 from queue_tui.api.models import Generation, parse_generation, parse_queue_page
 from queue_tui.config import Settings
-from queue_tui.core.sanitize import clean
+from queue_tui.sanitize import clean
 from queue_tui.tui.widgets.detail_pane import render_generation
 
 HOST = "https://hub.test"
@@ -92,18 +92,21 @@ def test_two_junk_keys_that_collide_keep_the_first() -> None:
     assert parse_queue_page({"generations": [row]}).generations[0].params == {"a\ufffd": 1}
 
 
-def test_a_row_bad_for_another_reason_is_still_dropped_with_that_reason() -> None:
+def test_a_row_bad_for_another_reason_keeps_that_reason() -> None:
+    """Cleaning a surrogate key does not hide the row's other fault: no id drops the
+    row with that reason; a bad field is set aside as it would be without the key."""
     rows = [
         {"model_name": "no id", "\ud800": 1},
         {"generation_id": "bad-time", "enqueued_at": "not a time", "\ud800": 1},
         GOOD,
     ]
     page = parse_queue_page({"generations": rows})
-    assert [g.generation_id for g in page.generations] == ["good"]
-    assert [d.index for d in page.dropped] == [0, 1]
+    assert [g.generation_id for g in page.generations] == ["bad-time", "good"]
+    assert [d.index for d in page.dropped] == [0]
     assert page.dropped[0].reason.startswith("generation_id:")
-    assert page.dropped[1].reason.startswith("enqueued_at:")
-    assert page.dropped[1].generation_id == "bad-time"
+    bad = page.generations[0]
+    assert bad.invalid_fields == {"enqueued_at": '"not a time"'}
+    assert bad.params == {"\ufffd": 1}
 
 
 def test_only_rows_that_fail_validation_take_the_slow_path(

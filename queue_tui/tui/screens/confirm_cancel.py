@@ -18,9 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from queue_tui.api.models import Generation
-from queue_tui.core.sanitize import clean
+from queue_tui.core.columns import status_label
 from queue_tui.core.timefmt import fmt_coarse
-from queue_tui.tui.presentation import status_label
+from queue_tui.sanitize import clean
 
 PROMPT_MAX = 160
 

@@ -26,15 +26,19 @@ from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from queue_tui.api.models import Generation
-from queue_tui.core.sanitize import clean, safe_url
-from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_duration, fmt_local
-from queue_tui.tui.presentation import status_label, status_style, theme_status_styles
+from queue_tui.core.columns import TARGET_PARTS, durations, status_label, target_text
+from queue_tui.core.dashboard import BAD_VALUE, bad_fields
+from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_local
+from queue_tui.sanitize import clean, safe_url
+from queue_tui.tui.presentation import status_style, theme_status_styles
 from queue_tui.tui.safe_text import link_text, safe_text
 
 PARAM_VALUE_MAX = 300
 ERROR_MAX = 20_000
 PROMPT_MAX = 10_000
 LABEL_WIDTH = 12
+#: Characters of a raw value of the wrong type shown beside its `?`.
+RAW_MAX = 200
 
 
 def _relative(ts: float | None, now: float) -> str:
@@ -58,15 +62,10 @@ def _param_value(value: Any) -> str:
     return clean(text, max_len=PARAM_VALUE_MAX)
 
 
-def _durations(gen: Generation, now: float) -> tuple[str, str]:
-    """Queue wait and run time: exact once final, coarse while they grow (so the pane
-    repaints once a minute, not every second, for a long-running generation)."""
-    wait, run = gen.wait_seconds(now), gen.run_seconds(now)
-    live_wait = gen.started_at is None and not gen.is_terminal
-    live_run = gen.completed_at is None and not gen.is_terminal
-    wait_text = (fmt_coarse if live_wait else fmt_duration)(wait)
-    run_text = (fmt_coarse if live_run else fmt_duration)(run)
-    return wait_text, run_text
+def _bad_value(gen: Generation, name: str, style: Style | str = "") -> Text:
+    """`? (the hub sent "yesterday")`: a field of the wrong type, with what was sent."""
+    raw = clean(gen.invalid_fields.get(name), max_len=RAW_MAX)
+    return Text.assemble((BAD_VALUE, style), f" (the hub sent {raw})", end="")
 
 
 #: Extra (label, text) lines the app adds under the status: lifecycle, ETA, watched.
@@ -128,11 +127,20 @@ def render_generation(
     def row(label: str, value: Text | str) -> None:
         grid.add_row(Text(label), value if isinstance(value, Text) else Text(value))
 
+    bad = bad_fields(gen)
+    bad_style = status_style(styles, "unknown") + Style(bold=True)
+
+    def field(label: str, name: str, value: Text | str) -> None:
+        """A row for one field: `value`, or `?` and the raw value when it was bad."""
+        row(label, _bad_value(gen, name, bad_style) if name in bad else value)
+
     status = Text(status_label(gen.status, max_len=40), style=status_style(styles, gen.status))
-    row("status", status)
+    field("status", "status", status)
     for label, text in notes:
         row(label, Text(text, style="italic"))
-    if gen.error_message:
+    if "error_message" in bad:
+        field("error", "error_message", "")
+    elif gen.error_message:
         error_style = status_style(styles, "failed") if styles else Style(color="red")
         row(
             "error",
@@ -143,23 +151,31 @@ def render_generation(
                 style=error_style + Style(bold=False),
             ),
         )
-    if gen.result_url:
+    if "result_url" in bad:
+        field("result", "result_url", "")
+    elif gen.result_url:
         row("result", link_text(gen.result_url))
     row("id", safe_text(gen.generation_id, multiline=True))
-    row("model", safe_text(gen.model_name, multiline=True))
-    row("media", safe_text(gen.media_type))
-    row("target", safe_text(gen.target or DASH, multiline=True))
-    row("enqueued", _relative(gen.enqueued_at, now))
-    row("started", _relative(gen.started_at, now))
-    row("completed", _relative(gen.completed_at, now))
-    wait, run = _durations(gen, now)
+    field("model", "model_name", safe_text(gen.model_name, multiline=True))
+    field("media", "media_type", safe_text(gen.media_type))
+    row("target", safe_text(target_text(gen, bad) or DASH, multiline=True))
+    for name, label in TARGET_PARTS:
+        if name in bad:
+            field(label, name, "")
+    field("enqueued", "enqueued_at", _relative(gen.enqueued_at, now))
+    field("started", "started_at", _relative(gen.started_at, now))
+    field("completed", "completed_at", _relative(gen.completed_at, now))
+    # Coarse while they grow, so the pane repaints once a minute for a long run.
+    wait, run = durations(gen, now)
     row("queue wait", wait)
     row("run time", run)
-    if gen.prompt:
+    if "prompt" in bad:
+        field("prompt", "prompt", "")
+    elif gen.prompt:
         row("prompt", safe_text(gen.prompt, max_len=PROMPT_MAX, multiline=True))
     for key, value in sorted(gen.params.items(), key=lambda kv: str(kv[0])):
         row(clean(key, max_len=LABEL_WIDTH), Text(_param_value(value)))
-    if not gen.status_reported:
+    if not gen.status_reported and "status" not in gen.invalid_fields:
         row("note", Text("the hub sent no status (older row shape)", style="dim"))
     return grid
 
@@ -173,7 +189,7 @@ def detail_signature(gen: Generation | None, now: float) -> tuple[Any, ...]:
         _relative(gen.enqueued_at, now),
         _relative(gen.started_at, now),
         _relative(gen.completed_at, now),
-        *_durations(gen, now),
+        *durations(gen, now),
     )
 
 

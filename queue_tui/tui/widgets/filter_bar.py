@@ -11,6 +11,7 @@ At narrow widths the target Inputs (namespace, repo, folder) live on a second ro
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -22,18 +23,23 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Select
 
-from queue_tui.api.models import API_MEDIA_TYPES, API_STATUSES
-from queue_tui.core.filters import QueueFilters
-from queue_tui.core.sanitize import clean
+from queue_tui.api.filters import BY_NAME, FILTERS, FilterSpec, QueueFilters
+from queue_tui.core.columns import status_label
+from queue_tui.sanitize import clean
 from queue_tui.tui.messages import FiltersChanged
-from queue_tui.tui.presentation import status_label
 
 #: The "no filter" value of every Select (QueueFilters treats "" as unset).
 ALL = ""
 #: Seconds of quiet typing before a server-side Input filter is sent.
 DEBOUNCE = 0.6
-SERVER_INPUTS = ("namespace", "repo", "folder")
 MODEL_LABEL_MAX = 30
+#: Models offered in the model Select, the most recently seen: a hub that names a new
+#: model on every row must not grow the list (and the Select) all day.
+MODEL_OPTIONS_KEPT = 100
+
+
+def _plain_label(value: str) -> str:
+    return clean(value, max_len=MODEL_LABEL_MAX)
 
 
 def _option(label: str, value: str) -> tuple[Text, str]:
@@ -65,85 +71,78 @@ class FilterBar(Widget):
     ) -> None:
         super().__init__(id=id, classes=classes)
         self._initial = filters or QueueFilters()
-        self._models: set[str] = set()
+        #: Models seen, least recently seen first.
+        self._models: OrderedDict[str, None] = OrderedDict()
         if self._initial.model:
-            self._models.add(self._initial.model)
+            self._models[self._initial.model] = None
         self._posted = self._initial
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        # One widget per declared filter (queue_tui/api/filters.py), in its order.
         f = self._initial
-        with Horizontal(id="filters-main"):
-            yield Input(
-                value=f.search or "",
-                placeholder="/ search",
-                id="search",
-                compact=True,
-            )
-            yield Select(
-                self._model_options(),
-                value=f.model or ALL,
-                allow_blank=False,
-                id="model",
-                compact=True,
-            )
-            yield Select(
-                [_option("all media", ALL)] + [_option(m, m) for m in API_MEDIA_TYPES],
-                value=f.media_type or ALL,
-                allow_blank=False,
-                id="media_type",
-                compact=True,
-            )
-            yield Select(
-                [_option("active", ALL)] + [_option(status_label(s), s) for s in API_STATUSES],
-                value=f.status or ALL,
-                allow_blank=False,
-                id="status",
-                compact=True,
-            )
-        with Horizontal(id="filters-target"):
-            for name in SERVER_INPUTS:
-                yield Input(
-                    value=getattr(f, name) or "",
-                    placeholder=name,
-                    id=name,
-                    compact=True,
-                    classes="target-input",
-                )
+        for row, container in (("main", "filters-main"), ("target", "filters-target")):
+            with Horizontal(id=container):
+                for spec in FILTERS:
+                    if spec.row != row:
+                        continue
+                    value = getattr(f, spec.name)
+                    if spec.widget == "select":
+                        yield Select(
+                            self._options(spec),
+                            value=value or ALL,
+                            allow_blank=False,
+                            id=spec.name,
+                            compact=True,
+                        )
+                    else:
+                        yield Input(
+                            value=value or "",
+                            placeholder=spec.blank,
+                            id=spec.name,
+                            compact=True,
+                            classes="target-input" if spec.widget == "input" else "",
+                        )
 
     # -- public API ------------------------------------------------------------------
 
     @property
     def filters(self) -> QueueFilters:
         """What the widgets say now."""
-
-        def select(name: str) -> str | None:
-            value = self.query_one(f"#{name}", Select).value
-            return value if isinstance(value, str) and value else None
-
-        def text(name: str) -> str | None:
-            return self.query_one(f"#{name}", Input).value or None
-
-        return QueueFilters(
-            namespace=text("namespace"),
-            model=select("model"),
-            media_type=select("media_type"),
-            status=select("status"),
-            repo=text("repo"),
-            folder=text("folder"),
-            search=text("search"),
-        )
+        values: dict[str, str | None] = {}
+        for spec in FILTERS:
+            if spec.widget == "select":
+                value = self.query_one(f"#{spec.name}", Select).value
+                values[spec.name] = value if isinstance(value, str) and value else None
+            else:
+                values[spec.name] = self.query_one(f"#{spec.name}", Input).value or None
+        return QueueFilters(**values)
 
     def learn_models(self, names: Iterable[str]) -> None:
-        """Offer models seen in rows as Select options (only grows)."""
-        new = {n for n in names if n and n not in self._models}
+        """Offer models seen in rows as Select options (the `MODEL_OPTIONS_KEPT` most
+        recently seen, and the one selected)."""
+        models = self._models
+        new = False
+        for name in names:
+            if not name:
+                continue
+            if name in models:
+                models.move_to_end(name)
+            else:
+                models[name] = None
+                new = True
         if not new:
             return
-        self._models |= new
         select = self.query_one("#model", Select)
         current = select.value
+        while len(models) > MODEL_OPTIONS_KEPT:
+            oldest = next(iter(models))
+            if oldest == current:
+                models.move_to_end(oldest)  # the selected model stays offered
+                oldest = next(iter(models))
+            del models[oldest]
         with self.prevent(Select.Changed):
-            select.set_options(self._model_options())
+            select.set_options(self._options(BY_NAME["model"]))
             select.value = current if isinstance(current, str) else ALL
 
     def set_filters(self, filters: QueueFilters) -> None:
@@ -151,11 +150,12 @@ class FilterBar(Widget):
         if filters.model:
             self.learn_models([filters.model])
         with self.prevent(Select.Changed, Input.Changed):
-            self.query_one("#model", Select).value = filters.model or ALL
-            self.query_one("#media_type", Select).value = filters.media_type or ALL
-            self.query_one("#status", Select).value = filters.status or ALL
-            for name in (*SERVER_INPUTS, "search"):
-                self.query_one(f"#{name}", Input).value = getattr(filters, name) or ""
+            for spec in FILTERS:
+                value = getattr(filters, spec.name)
+                if spec.widget == "select":
+                    self.query_one(f"#{spec.name}", Select).value = value or ALL
+                else:
+                    self.query_one(f"#{spec.name}", Input).value = value or ""
         self._post_if_changed()
 
     def focus_search(self) -> None:
@@ -163,11 +163,14 @@ class FilterBar(Widget):
 
     # -- events --------------------------------------------------------------------------
 
-    def _model_options(self) -> list[tuple[Text, str]]:
-        return [_option("all models", ALL)] + [
-            _option(clean(name, max_len=MODEL_LABEL_MAX), name)
-            for name in sorted(self._models, key=str.casefold)
-        ]
+    def _options(self, spec: FilterSpec) -> list[tuple[Text, str]]:
+        """A Select's options: its declared choices, or (the model) the values seen."""
+        if spec.choices is None:
+            values = sorted(self._models, key=str.casefold)
+        else:
+            values = list(spec.choices)
+        label = status_label if spec.name == "status" else _plain_label
+        return [_option(spec.blank, ALL)] + [_option(label(v), v) for v in values]
 
     def on_mount(self) -> None:
         self._mark_set()

@@ -22,11 +22,10 @@ a few bytes a second to the terminal. Rows off screen catch up when they are dra
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -39,196 +38,33 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from queue_tui.api.models import ACTIVE_STATUSES, Generation, same_row
-from queue_tui.core.sanitize import clean
-from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_duration
-from queue_tui.tui.presentation import (
-    status_label,
-    status_rank,
-    status_style,
-    theme_status_styles,
+from queue_tui.api.models import Generation, same_row
+from queue_tui.core.columns import CELL_MAX as CELL_MAX
+from queue_tui.core.columns import (
+    COLUMN_BY_NAME,
+    COLUMN_NAMES,
+    COLUMNS,
+    layout,
+    missing_last,
+    row_texts,
 )
-
-SHORT_ID = 8
-
-#: Row states as the table shows them (see `RowMark`).
-ACTIVE, PENDING, DONE = "", "pending", "done"
-PENDING_LABEL = "… finishing"
-WATCHED_GLYPH = "★"
-
-
-class RowMark(NamedTuple):
-    """What the table shows of a row beyond its Generation (a plain tuple: cheap to
-    compare, so the keyed diff skips unchanged rows as fast as before).
-
-    - `state`: ACTIVE; PENDING (left the queue, outcome not known yet: "… finishing");
-      DONE (finished and lingering: dimmed)
-    - `watched`: "★" takes the status glyph's place
-    - `eta`: the ETA cell's text (`fmt_eta`; "" for finished rows)
-    """
-
-    state: str = ACTIVE
-    watched: bool = False
-    eta: str = DASH
-
-
-DEFAULT_MARK = RowMark()
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    key: str
-    label: str
-    width: int
-    #: Time columns are right-aligned; the rest left.
-    right: bool = False
-    #: Sorting by this column starts with the largest value first.
-    descending_first: bool = False
-
-
-COLUMN_SPECS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("status", "STATUS", 13),
-    ColumnSpec("model", "MODEL", 16),
-    ColumnSpec("media", "MEDIA", 5),
-    ColumnSpec("prompt", "PROMPT", 0),
-    ColumnSpec("age", "AGE", 6, right=True, descending_first=True),
-    ColumnSpec("wait", "WAIT", 6, right=True, descending_first=True),
-    ColumnSpec("run", "RUN", 6, right=True, descending_first=True),
-    # `short_eta`: `<1m`, `~4m`, `~2h`, `~3d` (the detail pane has the long form).
-    ColumnSpec("eta", "ETA", 4, right=True),
-    ColumnSpec("target", "TARGET", 0),
-    ColumnSpec("id", "ID", SHORT_ID),
+from queue_tui.core.dashboard import (  # the row marks the dashboard model makes
+    BAD_VALUE,
+    DEFAULT_MARK,
+    DONE,
+    RowMark,
 )
-COLUMN_NAMES: tuple[str, ...] = tuple(spec.key for spec in COLUMN_SPECS)
-SPEC_BY_NAME = {spec.key: spec for spec in COLUMN_SPECS}
+from queue_tui.core.timefmt import DASH
+from queue_tui.tui.presentation import status_style, theme_status_styles
+
+# The columns are declared once, in `queue_tui.core.columns.COLUMNS`: the table reads
+# them for its cells, header, sort, layout and ticking.
 _IDX = {name: i for i, name in enumerate(COLUMN_NAMES)}
-_AGE, _WAIT, _RUN = _IDX["age"], _IDX["wait"], _IDX["run"]
-TIME_COLUMNS = (_AGE, _WAIT, _RUN)
-_ETA = _IDX["eta"]
-#: Width limits of the columns that share what is left of the table's width.
-MODEL_MIN, MODEL_MAX = 8, 22
-PROMPT_MIN, TARGET_MIN, TARGET_MAX = 12, 8, 34
-#: Hub strings are cut to this before they become cells (the column crops the rest).
-CELL_MAX = 120
-
-
-def _live_wait(g: Generation) -> bool:
-    return g.enqueued_at is not None and g.started_at is None and not g.is_terminal
-
-
-def _live_run(g: Generation) -> bool:
-    return g.started_at is not None and g.completed_at is None and not g.is_terminal
-
-
-def time_texts(g: Generation, now: float) -> tuple[str, str, str]:
-    """Age, wait and run as shown: coarse while they grow, exact once they are final."""
-    age = fmt_coarse(g.age_seconds(now))
-    wait_s = g.wait_seconds(now)
-    wait = fmt_coarse(wait_s) if _live_wait(g) else fmt_duration(wait_s)
-    run_s = g.run_seconds(now)
-    run = fmt_coarse(run_s) if _live_run(g) else fmt_duration(run_s)
-    return age, wait, run
-
-
-def short_eta(seconds: float | None) -> str:
-    """An ETA in at most 4 characters: `<1m`, `~4m`, `~95m`, `~2h`, `~3d`; a dash when
-    there is no estimate."""
-    if seconds is None or not math.isfinite(seconds):
-        return DASH
-    minutes = round(seconds / 60)
-    if seconds < 60 or minutes < 1:
-        return "<1m"
-    if minutes < 100:
-        return f"~{minutes}m"
-    hours = round(minutes / 60)
-    if hours < 48:
-        return f"~{hours}h"
-    return f"~{min(99, round(hours / 24))}d"
-
-
-def status_text(g: Generation, mark: RowMark = DEFAULT_MARK) -> str:
-    """The status cell: `▶ processing`, `… finishing` (outcome pending), `★ failed`."""
-    label = PENDING_LABEL if mark.state == PENDING else status_label(g.status)
-    if mark.watched:
-        label = WATCHED_GLYPH + label[1:]
-    return label
-
-
-def row_texts(g: Generation, now: float, mark: RowMark = DEFAULT_MARK) -> list[str]:
-    """The plain text of every cell of a row, in `COLUMN_NAMES` order."""
-    age, wait, run = time_texts(g, now)
-    return [
-        status_text(g, mark),
-        clean(g.model_name, max_len=CELL_MAX),
-        clean(g.media_type, max_len=CELL_MAX),
-        clean(g.prompt, max_len=CELL_MAX) if g.prompt else DASH,
-        age,
-        wait,
-        run,
-        mark.eta,
-        clean(g.target, max_len=CELL_MAX) or DASH,
-        clean(g.generation_id)[:SHORT_ID],
-    ]
-
-
-#: Columns whose key sorts the shown direction the other way round: "AGE ▼" (oldest
-#: first) is the key in ascending order.
-ASCENDING_KEY = frozenset({"age"})
-
-#: Sort columns whose key depends only on the row, not on `now` or the ETAs.
-STATIC_SORT_COLUMNS = frozenset({"status", "model", "media", "prompt", "target", "id", "age"})
-
-
-def _missing_last(value: Any, reverse: bool) -> tuple[int, Any]:
-    """Sort key part that puts unknown values last in either direction."""
-    if value is None:
-        return (0 if reverse else 1, 0)
-    return (1 if reverse else 0, value)
-
-
-def _queue_group(g: Generation) -> int:
-    """2 for a row in flight, 1 for an unknown status, 0 for a finished row."""
-    if g.status in ACTIVE_STATUSES:
-        return 2
-    return 0 if g.is_terminal else 1
-
-
-def sort_key_for(column: str, now: float, reverse: bool) -> Callable[[Generation], Any]:
-    """A key function over Generations for sorting by `column`."""
-
-    def enq(g: Generation) -> float:
-        return g.enqueued_at if g.enqueued_at is not None else math.inf
-
-    if column == "status":
-        return lambda g: (status_rank(g.status), g.status, enq(g), g.generation_id)
-    if column == "model":
-        return lambda g: (g.model_name.casefold(), enq(g), g.generation_id)
-    if column == "media":
-        return lambda g: (g.media_type.casefold(), enq(g), g.generation_id)
-    if column == "prompt":
-        return lambda g: (
-            _missing_last(g.prompt.casefold() if g.prompt else None, reverse),
-            g.generation_id,
-        )
-    if column == "target":
-        return lambda g: (_missing_last(g.target.casefold() or None, reverse), g.generation_id)
-    if column == "age":
-        # Queue order: rows in flight by enqueue time (the same for any `now`), oldest
-        # first, ties by id as the ETAs count positions; then rows whose status the hub
-        # invented (shown, but never known to move: they must not sit above the real
-        # queue for good); finished rows last. The groups keep that order in either
-        # direction. Sorted the other way round (`ASCENDING_KEY`).
-        return lambda g: (
-            -_queue_group(g) if reverse else _queue_group(g),
-            g.enqueued_at is None,
-            g.enqueued_at or 0.0,
-            g.generation_id,
-        )
-    if column == "wait":
-        return lambda g: (_missing_last(g.wait_seconds(now), reverse), g.generation_id)
-    if column == "run":
-        return lambda g: (_missing_last(g.run_seconds(now), reverse), g.generation_id)
-    return lambda g: g.generation_id
+#: The cells whose text changes as time passes, and those that read the row's mark.
+TIME_COLUMNS = tuple(i for i, c in enumerate(COLUMNS) if c.ticks)
+MARK_COLUMNS = tuple(i for i, c in enumerate(COLUMNS) if c.reads_mark)
+#: The columns sized to their widest cell: (index, column).
+FITTED_COLUMNS = tuple((i, c) for i, c in enumerate(COLUMNS) if c.fitted)
 
 
 @dataclass(slots=True)
@@ -350,14 +186,14 @@ class GenerationsTable(ScrollView, can_focus=True):
         #: Generation ids in display order, and each id's position in it.
         self._order: list[str] = []
         self._index: dict[str, int] = {}
-        self._visible: list[str] = [n for n in COLUMN_NAMES if n not in ("prompt", "target")]
-        self._widths: dict[str, int] = {spec.key: spec.width for spec in COLUMN_SPECS}
+        self._visible: list[str] = [c.name for c in COLUMNS if c.shown_by_default]
+        self._widths: dict[str, int] = {c.name: c.width for c in COLUMNS}
         #: Visible column name -> (x, width including padding).
         self._col_x: dict[str, tuple[int, int]] = {}
         self._total_width = 0
-        self._model_width = 10
-        self._target_width = 12
-        self._layout_key: tuple[int, int, int] = (-1, -1, -1)
+        #: The fitted columns' widest cell so far (their `width` until a row arrives).
+        self._fit_widths: dict[str, int] = {c.name: c.width for _, c in FITTED_COLUMNS}
+        self._layout_key: tuple[int, ...] = (-1,)
         self._status_styles: dict[str, Style] = {}
         #: Bumped when anything every line depends on changes (layout, theme, sort).
         self._epoch = 0
@@ -372,7 +208,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         #: Until the user moves the cursor, the selection is whatever row is under it.
         self._auto_selected = True
         self.sort_column = DEFAULT_SORT
-        self.sort_reverse = SPEC_BY_NAME[DEFAULT_SORT].descending_first
+        self.sort_reverse = COLUMN_BY_NAME[DEFAULT_SORT].descending_first
         self.last_apply = ApplyStats()
 
     # -- public API ------------------------------------------------------------------
@@ -478,8 +314,10 @@ class GenerationsTable(ScrollView, can_focus=True):
 
         added: list[str] = []
         changed: list[tuple[str, int]] = []
-        static_sort = self.sort_column in STATIC_SORT_COLUMNS
-        sort_key = sort_key_for(self.sort_column, now, self.sort_reverse)
+        sort_spec = COLUMN_BY_NAME[self.sort_column]
+        # Keys are kept per row only when they depend on the row alone.
+        static_sort = sort_spec.sort_static and sort_spec.sort is not None
+        sort_key = sort_spec.sort(now, self.sort_reverse) if sort_spec.sort else None
         keys = self._keys
         keys_moved = False
         gens_get, marks_get, old_marks_get = gens.get, marks.get, old_marks.get
@@ -521,14 +359,15 @@ class GenerationsTable(ScrollView, can_focus=True):
             if same_gen:
                 # Only the mark changed (an ETA, pending, finished, watched).
                 cells = previous.copy()
-                cells[_STATUS] = status_text(gen, mark)
-                cells[_ETA] = mark.eta
+                for i in MARK_COLUMNS:
+                    cells[i] = COLUMNS[i].text(gen, mark, now)
             else:
                 cells = row_texts(gen, now, mark)
             row_changed = False
             for i, text in enumerate(cells):
                 # The status cell also restyles on a status change with the same label.
-                if text != previous[i] or restyle_all or (i == 0 and old.status != gen.status):
+                restyle = restyle_all or (i == _STATUS and old.status != gen.status)
+                if text != previous[i] or restyle:
                     changed.append((gid, i))
                     row_changed = True
             if row_changed:
@@ -542,7 +381,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         # With a sort key that depends only on the row, changed cells need a re-sort only
         # when some row's key changed.
         needs_sort = added or (keys_moved if static_sort else changed)
-        if needs_sort or self.sort_column in ("wait", "run", "eta"):
+        if needs_sort or not static_sort:
             new_order = self._sorted_ids(now, added)
             if new_order != self._order:
                 self._order = new_order
@@ -583,10 +422,10 @@ class GenerationsTable(ScrollView, can_focus=True):
 
     def set_sort(self, column: str, reverse: bool | None = None) -> None:
         """Sort by a column (`reverse=None`: that column's natural direction)."""
-        if column not in SPEC_BY_NAME:
+        if column not in COLUMN_BY_NAME:
             raise ValueError(f"no column {column!r}")
         if reverse is None:
-            reverse = SPEC_BY_NAME[column].descending_first
+            reverse = COLUMN_BY_NAME[column].descending_first
         self.sort_column, self.sort_reverse = column, reverse
         self._resort()
 
@@ -766,8 +605,8 @@ class GenerationsTable(ScrollView, can_focus=True):
         arrow = " ▼" if self.sort_reverse else " ▲"
         segments: list[Segment] = []
         for name in self._visible:
-            spec = SPEC_BY_NAME[name]
-            label = spec.label + (arrow if name == self.sort_column else "")
+            spec = COLUMN_BY_NAME[name]
+            label = spec.title + (arrow if name == self.sort_column else "")
             cell_style = style + _BOLD if name == self.sort_column else style
             segments.append(Segment(_pad(label, self._widths[name], spec.right), cell_style))
         return Strip(segments, self._total_width).simplify()
@@ -784,11 +623,13 @@ class GenerationsTable(ScrollView, can_focus=True):
             style = base + self._cell_style(index, text, gen, dim)
             if extra is not None:
                 style += extra
-            segments.append(Segment(_pad(text, widths[name], SPEC_BY_NAME[name].right), style))
+            segments.append(Segment(_pad(text, widths[name], COLUMN_BY_NAME[name].right), style))
         return Strip(segments, self._total_width).simplify()
 
     def _cell_style(self, index: int, text: str, gen: Generation, dim: bool) -> Style:
-        if index == _STATUS:
+        if text == BAD_VALUE:
+            style = status_style(self._status_styles, "unknown") + _BOLD
+        elif index == _STATUS:
             style = status_style(self._status_styles, gen.status)
         elif index == _ID or text == DASH:
             style = _DIM
@@ -811,19 +652,18 @@ class GenerationsTable(ScrollView, can_focus=True):
         return theme_status_styles(variables, dark=dark)
 
     def _note_widths(self, cells: Sequence[str]) -> None:
-        model = cell_len(cells[_IDX["model"]])
-        if model > self._model_width:
-            self._model_width = min(model, MODEL_MAX)
-        target = cell_len(cells[_IDX["target"]])
-        if target > self._target_width:
-            self._target_width = min(target, TARGET_MAX)
+        fit = self._fit_widths
+        for index, column in FITTED_COLUMNS:
+            size = cell_len(cells[index])
+            if size > fit[column.name]:
+                fit[column.name] = min(size, column.max_width)
 
-    def _layout_inputs(self) -> tuple[int, int, int]:
+    def _layout_inputs(self) -> tuple[int, ...]:
         width = self.scrollable_content_region.width or self.size.width
+        fit = self._fit_widths
         return (
             width,
-            max(MODEL_MIN, min(self._model_width, MODEL_MAX)),
-            max(TARGET_MIN, min(self._target_width, TARGET_MAX)),
+            *(max(c.min_width, min(fit[c.name], c.max_width)) for _, c in FITTED_COLUMNS),
         )
 
     def _widths_dirty(self) -> bool:
@@ -837,15 +677,17 @@ class GenerationsTable(ScrollView, can_focus=True):
         if len(ids) != len(gens):
             ids = list(gens)
         reverse = self.sort_reverse
-        if self.sort_column == "eta":
+        spec = COLUMN_BY_NAME[self.sort_column]
+        if spec.sort is None:
+            # Sorted by the seconds to done the app gives the table (the ETA).
             etas = self.etas
             return sorted(
-                ids, key=lambda gid: (_missing_last(etas.get(gid), reverse), gid), reverse=reverse
+                ids, key=lambda gid: (missing_last(etas.get(gid), reverse), gid), reverse=reverse
             )
-        key = sort_key_for(self.sort_column, now, reverse)
-        if self.sort_column in ASCENDING_KEY:
+        key = spec.sort(now, reverse)
+        if spec.ascending_key:
             reverse = not reverse
-        if self.sort_column in STATIC_SORT_COLUMNS:
+        if spec.sort_static:
             keys = self._keys
             if len(keys) != len(gens):
                 for gid in ids:
@@ -961,8 +803,10 @@ class GenerationsTable(ScrollView, can_focus=True):
     def _sync_times(self, gid: str, now: float) -> list[tuple[str, int]]:
         """Bring a row's age, wait and run texts to `now`; returns the changed cells."""
         cells = self._texts[gid]
+        gen, mark = self._gens[gid], self._marks.get(gid, DEFAULT_MARK)
         changed: list[tuple[str, int]] = []
-        for index, text in zip(TIME_COLUMNS, time_texts(self._gens[gid], now), strict=True):
+        for index in TIME_COLUMNS:
+            text = COLUMNS[index].text(gen, mark, now)
             if cells[index] != text:
                 cells[index] = text
                 changed.append((gid, index))
@@ -1041,29 +885,10 @@ class GenerationsTable(ScrollView, can_focus=True):
         if not force and inputs == self._layout_key:
             return
         self._layout_key = inputs
-        width, model_w, target_w = inputs
+        width, *fitted = inputs
         pad = 2 * self.cell_padding
-        fixed_names = ["status", "model", "media", "age", "wait", "run", "eta", "id"]
-        widths = {n: SPEC_BY_NAME[n].width for n in fixed_names}
-        widths["model"] = model_w
-        used = sum(widths.values()) + pad * len(fixed_names)
-        avail = width - used
-        visible = list(fixed_names)
-        if avail >= (PROMPT_MIN + pad) + (TARGET_MIN + pad):
-            target_w = min(target_w, max(TARGET_MIN, (avail - 2 * pad) // 2))
-            widths["target"] = target_w
-            widths["prompt"] = avail - 2 * pad - target_w
-            visible += ["prompt", "target"]
-        elif avail >= TARGET_MIN + pad:
-            widths["target"] = min(avail - pad, target_w)
-            visible.append("target")
-        elif width and avail < 0 and width >= 40:
-            # Very narrow: give the model column what there is.
-            widths["model"] = max(MODEL_MIN, model_w + avail)
-        if "target" in widths and "prompt" not in widths:
-            # Hand any spare width to the target column.
-            widths["target"] = max(widths["target"], min(TARGET_MAX, avail - pad))
-        self._visible = [n for n in COLUMN_NAMES if n in visible]
+        names = [c.name for _, c in FITTED_COLUMNS]
+        self._visible, widths = layout(width, dict(zip(names, fitted, strict=True)), pad)
         self._widths.update(widths)
         x = 0
         self._col_x = {}

@@ -17,10 +17,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Sparkline, Static
 
-from queue_tui.core.sanitize import clean
 from queue_tui.core.stats import ModelStats, QueueStats
 from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_duration
 from queue_tui.core.tracker import DepthSample
+from queue_tui.sanitize import clean
 
 #: The sparkline covers this many seconds, in buckets of DEPTH_BUCKET seconds.
 DEPTH_WINDOW = 1800.0

@@ -2,12 +2,15 @@
 
 Normally one line. While the hub is failing it grows a second line above the usual one,
 the fault line: a short human sentence saying what went wrong (never a stack trace,
-never the token), and a live "retrying in Ns" countdown; the usual line then says how
-old the data on screen is ("⚠ stale: last update 47s ago"). While pages arrive on time
-the bar says "updated just now" (steady, so an idle bar is not rewritten every second);
-after `FRESH_INTERVALS` intervals without one it says "updated Ns ago", and after
-`STALE_INTERVALS` (a stalled request) that turns into the same stale warning without
-any fault.
+never the token), and a live "retrying in Ns" countdown; once the retry is out,
+"retrying now…", then how long it has waited ("retrying, no answer for 12s"), so a
+stalled retry never reads as the last error's countdown stuck at zero. The usual line
+then says how old the data on screen is ("⚠ stale: last update 47s ago"). While pages
+arrive on time the bar says "updated just now" (steady, so an idle bar is not rewritten
+every second); after `FRESH_INTERVALS` intervals without one it says "updated Ns ago",
+and after `STALE_INTERVALS` (a stalled request) that turns into the same stale warning
+without any fault. Rows the hub garbled are counted after the rows shown (`⚠ 2 malformed
+rows dropped, 3 with bad fields`, shorter at 80 columns).
 
 Built from `Content` parts (plain strings are never parsed as markup); styles use the
 theme's variables so the bar follows `--theme`. It repaints only when its text changes,
@@ -23,9 +26,10 @@ from dataclasses import dataclass, field
 from textual.content import Content
 
 from queue_tui.api.errors import AuthError, QueueError, RateLimitedError
-from queue_tui.core.sanitize import clean
+from queue_tui.api.models import STATUSES, UNKNOWN_STATUS_INFO
+from queue_tui.core.dashboard import NEEDS_USER
 from queue_tui.core.timefmt import fmt_coarse
-from queue_tui.tui.presentation import STATUS_LABELS, STATUS_RANK, UNKNOWN_GLYPH
+from queue_tui.sanitize import clean
 from queue_tui.tui.widgets.detail_pane import DetailBody
 
 #: "updated Ns ago" becomes a warning after this many missed intervals.
@@ -34,15 +38,16 @@ STALE_INTERVALS = 3
 FRESH_INTERVALS = 2
 #: Below this width the bar drops latency, shortens counts and rows.
 COMPACT_WIDTH = 110
-COUNT_STYLE = {
-    "queued": "$warning",
-    "processing": "$primary",
-    "in_progress": "$primary",
-    "succeeded": "$success",
-    "failed": "$error",
-    "cancelled": "$text-muted",
-    "finishing": "$text-muted",
-}
+#: A retry in flight this long (seconds) says how long it has waited for an answer.
+SLOW_ANSWER = 2.0
+
+
+def _count_style(style: str) -> str:
+    """A status's theme colour (`StatusInfo.style`) as a Content style."""
+    return "$text-muted" if style == "muted" else f"${style}"
+
+
+COUNT_STYLE = {s: _count_style(info.style) for s, info in STATUSES.items()}
 FAULT_STYLE = "bold $text-error"
 #: How the event stream's state reads (outcomes arrive at once while it is live).
 EVENTS_LABELS = {
@@ -52,8 +57,6 @@ EVENTS_LABELS = {
     "off": ("off", "$text-muted"),
     "unavailable": ("off", "$text-muted"),
 }
-#: Kinds of fault the user has to act on (retrying alone will not fix them).
-NEEDS_USER = frozenset({"auth", "not_found", "insecure", "rejected"})
 #: A sentence that lets the user act on a 401/403 without any token ever being shown.
 SET_TOKEN_HINT = "set one with --token or OXEN_API_KEY"
 
@@ -107,6 +110,8 @@ class StatusState:
     retry_in: float | None = None
     #: A request is on its way (the countdown says "retrying now").
     in_flight: bool = False
+    #: Seconds that request has been waiting for its answer (None: not known).
+    in_flight_for: float | None = None
     #: Seconds since the last good page (None: none yet).
     since_ok: float | None = None
     interval: float = 2.0
@@ -115,6 +120,8 @@ class StatusState:
     shown: int = 0
     total: int = 0
     dropped: int = 0
+    #: Rows of the last page kept with fields of the wrong type (shown as `?`).
+    degraded: int = 0
     filters: str = ""
     polls: int = 0
     #: The completion event stream's state (`EventsState` value), None: not shown.
@@ -132,20 +139,31 @@ class StatusState:
 
 def _count_parts(counts: Counter[str], compact: bool) -> list[tuple[str, str] | str]:
     parts: list[tuple[str, str] | str] = []
-    for status in sorted(counts, key=lambda s: (STATUS_RANK.get(s, 3), s)):
+    unknown = UNKNOWN_STATUS_INFO
+    for status in sorted(counts, key=lambda s: (STATUSES.get(s, unknown).rank, s)):
         n = counts[status]
-        glyph, word = STATUS_LABELS.get(status, (UNKNOWN_GLYPH, clean(status, max_len=12)))
+        info = STATUSES.get(status)
+        glyph = (info or unknown).glyph
+        word = info.word if info else clean(status, max_len=12)
         label = f"{glyph}{n}" if compact else f"{glyph} {n} {word}"
         if parts:
             parts.append(" ")
-        parts.append((label, COUNT_STYLE.get(status, "$secondary")))
+        parts.append((label, COUNT_STYLE.get(status) or _count_style(unknown.style)))
     return parts
 
 
-def _countdown(state: StatusState) -> str:
+def retry_phrase(state: StatusState) -> str:
+    """What the poller is doing about the fault: `retrying in 12s`, `retrying now…`,
+    `retrying, no answer for 12s`, `paused (p resumes)`."""
     if state.paused:
         return "paused (p resumes)"
-    if state.in_flight or state.retry_in is None or state.retry_in < 0.5:
+    if state.in_flight:
+        waited = state.in_flight_for
+        if waited is not None and waited >= SLOW_ANSWER:
+            # The error above is the last attempt's; this one has not answered yet.
+            return f"retrying, no answer for {math.floor(waited)}s"
+        return "retrying now…"
+    if state.retry_in is None or state.retry_in < 0.5:
         return "retrying now…"
     # Rounded up: it says 1s until the retry starts, never "in 0s".
     return f"retrying in {math.ceil(state.retry_in - 0.05)}s"
@@ -155,9 +173,10 @@ def render_fault_line(state: StatusState, width: int) -> Content:
     """`✖ <sentence> — retrying in 12s · r retries now`: the countdown is never cut."""
     assert state.error is not None
     usable = max(20, width - 2)  # the bar's padding
-    countdown = f" — {_countdown(state)}"
-    extra = " · r retries now" if not state.paused else ""
-    if state.error_kind in NEEDS_USER and not state.paused:
+    countdown = f" — {retry_phrase(state)}"
+    # (While a retry is out, r only queues another one after it.)
+    extra = " · r retries now" if not state.paused and not state.in_flight else ""
+    if state.error_kind in NEEDS_USER and not state.paused and not state.in_flight:
         extra = " · r after fixing it"
     budget = usable - 2 - len(countdown)
     sentence = clean(state.error, max_len=10_000)
@@ -169,6 +188,33 @@ def render_fault_line(state: StatusState, width: int) -> Content:
         (countdown, "bold $warning"),
         (extra, "$text-muted"),
     )
+
+
+def _data_warnings(state: StatusState) -> list[str]:
+    """Rows of the last page the hub garbled: dropped (no usable id), or kept with `?` in
+    the cells of a field of the wrong type; the long form first, then shorter ones."""
+    dropped, degraded = state.dropped, state.degraded
+    rows = "row" if dropped == 1 else "rows"
+    if not degraded:
+        if not dropped:
+            return []
+        return [f"⚠ {dropped} malformed {rows} dropped", f"⚠ {dropped} {rows} dropped"]
+    if not dropped:
+        noun = "row" if degraded == 1 else "rows"
+        return [f"⚠ {degraded} {noun} with bad fields", f"⚠ {degraded} with ?"]
+    return [
+        f"⚠ {dropped} malformed {rows} dropped, {degraded} with bad fields",
+        f"⚠ {dropped} dropped, {degraded} with bad fields",
+        f"⚠ {dropped} dropped, {degraded} with ?",
+    ]
+
+
+def _fitting(forms: list[str], room: int) -> str:
+    """The longest of `forms` (long to short) that fits `room` cells, else the shortest."""
+    for form in forms:
+        if len(form) <= room:
+            return form
+    return forms[-1]
 
 
 def render_state_line(state: StatusState, width: int) -> Content:
@@ -186,6 +232,7 @@ def render_state_line(state: StatusState, width: int) -> Content:
     else:
         parts += [("● live", "bold $success"), " "]
     parts.append((clean(state.host, max_len=24 if compact else 60), "bold"))
+    warnings = _data_warnings(state)
     if state.since_ok is not None:
         # Steady while fresh (polls land every interval: a seconds count would rewrite
         # the line every second, the biggest share of an idle dashboard's bytes); the
@@ -194,7 +241,9 @@ def render_state_line(state: StatusState, width: int) -> Content:
         ago = "just now" if fresh else f"{fmt_coarse(state.since_ok)} ago"
         if state.stale:
             parts += [" ", (f"⚠ stale: last update {ago}", "bold $warning")]
-        else:
+        elif not (fresh and compact and warnings):
+            # (At 80 columns "● live" says "just now" well enough to leave the room to a
+            # warning about the rows.)
             parts += [" ", (f"updated {ago}", "$text-muted")]
     elif state.error is not None:
         parts += [" ", ("no data yet", "$text-muted")]
@@ -208,9 +257,11 @@ def render_state_line(state: StatusState, width: int) -> Content:
     parts.append(sep)
     rows = f"{state.shown}/{state.total}" if compact else f"{state.shown} of {state.total} rows"
     parts.append((rows, "bold" if state.shown != state.total else ""))
-    if state.dropped:
-        noun = "row" if state.dropped == 1 else "rows"
-        parts += [" ", (f"⚠ {state.dropped} malformed {noun} dropped", "$warning")]
+    if warnings:
+        # At 80 columns it comes after the counts: the longest form that still fits.
+        room = width - 2 - Content.assemble(*parts).cell_length - 1
+        warning = warnings[0] if not compact else _fitting(warnings, room)
+        parts += [" ", (warning, "$warning")]
     if state.filters:
         parts += [sep, (clean(state.filters, max_len=80), "$accent")]
     if state.events is not None and state.error is None:  # the fault line says enough

@@ -18,8 +18,8 @@ import httpx
 
 from queue_tui.api.asgi_stream import StreamingASGITransport
 from queue_tui.api.client import FetchResult, QueueClient
+from queue_tui.api.filters import QueueFilters
 from queue_tui.config import Settings
-from queue_tui.core.filters import QueueFilters
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator

@@ -16,8 +16,8 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from queue_tui.screenshots.frozen import frozen_demo_app, utc_time
 from queue_tui.tui.app import QueueApp
-from queue_tui.tui.frozen import frozen_demo_app, utc_time
 
 Step = Callable[[Pilot], Awaitable[None]]
 POLL_WAIT = 10.0
@@ -42,7 +42,7 @@ async def _first_poll(pilot: Pilot) -> None:
             raise RuntimeError("the demo hub did not answer")
         await pilot.pause(0.01)
     # The status bar says "events: live" once the completion stream is connected.
-    while app.events_state.value != "live":
+    while app.model.events_state.value != "live":
         if loop.time() > deadline:
             raise RuntimeError("the demo hub's event stream did not connect")
         await pilot.pause(0.01)

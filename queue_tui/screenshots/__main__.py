@@ -1,0 +1,5 @@
+import sys
+
+from queue_tui.screenshots.render import main
+
+sys.exit(main())
