@@ -591,3 +591,21 @@ def python() -> str:
 
 def runner_argv(*args: str) -> list[str]:
     return [python(), str(RUNNER), *args]
+
+
+def start_hub(argv: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """A hub in its own process (`argv` prints its URL on the first line of stdout)."""
+    hub = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert hub.stdout is not None
+    url = hub.stdout.readline().strip()
+    if not url.startswith("http"):
+        hub.kill()
+        raise RuntimeError(f"the hub did not start: {' '.join(argv)}")
+    return hub, url

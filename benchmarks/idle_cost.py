@@ -19,7 +19,6 @@ that patch (`_runner.py cli --stock-textual`), for comparison.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from _harness import (
     parse_args,
     python,
     runner_argv,
+    start_hub,
     temp_home,
 )
 
@@ -68,23 +68,6 @@ class Subject:
         self.bytes_per_s = self.proc.bytes_between(self.t0, t1) / span
 
 
-def start_hub(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    hub = subprocess.Popen(
-        runner_argv("hub", "--rows", str(ROWS)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert hub.stdout is not None
-    url = hub.stdout.readline().strip()
-    if not url.startswith("http"):
-        hub.kill()
-        raise RuntimeError("the demo hub did not start")
-    return hub, url
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(__doc__ or "", argv)
     duration = 5.0 if args.quick else 60.0
@@ -94,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     with temp_home() as home:
         env = home_env(home)
-        hub, url = start_hub(env)
+        hub, url = start_hub(runner_argv("hub", "--rows", str(ROWS)), env)
         subjects: list[Subject] = []
         try:
             dash = [python(), "-m", "queue_tui", "--host", url]

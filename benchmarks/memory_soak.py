@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from _harness import PtyProcess, Report, home_env, proc_status_kb, python, temp_home
+from _harness import PtyProcess, Report, home_env, proc_status_kb, python, start_hub, temp_home
 
 ROW_NEEDLES = ("◷ queued".encode(), "▶ processing".encode())
 #: RSS growth per hour after the warm-up that the target allows, in MB (10^6 bytes).
@@ -99,23 +99,6 @@ def run_hub() -> None:
             time.sleep(3600)
 
 
-def start_hub(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    hub = subprocess.Popen(
-        [python(), __file__, "--hub"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert hub.stdout is not None
-    url = hub.stdout.readline().strip()
-    if not url.startswith("http"):
-        hub.kill()
-        raise RuntimeError("the flaky hub did not start")
-    return hub, url
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds (the smoke test)")
@@ -149,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     Subject("queue-tui --demo --chaos", "demo", PtyProcess(argv_demo, env=env))
                 )
             if args.only in (None, "flaky"):
-                hub, url = start_hub(env)
+                hub, url = start_hub([python(), __file__, "--hub"], env)
                 argv_flaky = [python(), "-m", "queue_tui", "--host", url]
                 argv_flaky += ["--interval", FLAKY_INTERVAL]
                 subjects.append(

@@ -98,3 +98,16 @@ def clock() -> FakeClock:
 @pytest.fixture
 def sim(clock: FakeClock) -> QueueSimulator:
     return QueueSimulator(DEMO_SEED, clock)
+
+
+class FakeMonotonic:
+    """A `time.monotonic` stand-in the test moves by hand (for countdowns)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -35,7 +35,7 @@ from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.screenshots.frozen import FROZEN_INTERVAL, SteadyClient
 from queue_tui.tui.app import QueueApp
-from tests.ui.conftest import first_poll, poll, wait_until
+from tests.ui.conftest import FakeMonotonic, first_poll, poll, wait_until
 
 SIZE = (120, 36)
 INTERVAL = 0.05
@@ -50,19 +50,6 @@ class MaxRng(random.Random):
 
     def uniform(self, a: float, b: float) -> float:
         return b
-
-
-class FakeMonotonic:
-    """A `time.monotonic` stand-in the test moves by hand (for the countdown)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class RecordingPoller(Poller):

@@ -39,7 +39,15 @@ from queue_tui.tui.widgets.generations_table import (
     row_texts,
 )
 from queue_tui.tui.widgets.status_bar import SLOW_ANSWER, StatusState, render_state_line
-from tests.ui.conftest import DEMO_START, GatedTransport, first_poll, make_app, poll, wait_until
+from tests.ui.conftest import (
+    DEMO_START,
+    FakeMonotonic,
+    GatedTransport,
+    first_poll,
+    make_app,
+    poll,
+    wait_until,
+)
 
 WIDE = (160, 48)
 QUEUE_PATH = "/api/ai/queue"
@@ -251,17 +259,6 @@ class FlakyHub(httpx.AsyncBaseTransport):
         if self.status is not None and request.url.path == QUEUE_PATH:
             return httpx.Response(self.status, json={"error": f"Queue says {self.status}"})
         return await self.inner.handle_async_request(request)
-
-
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def flaky_app(
