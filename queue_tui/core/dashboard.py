@@ -41,15 +41,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from queue_tui.api.models import TERMINAL_STATUSES, Generation, Status
 from queue_tui.core.outcomes import EventsState, LifecycleWatcher
 from queue_tui.core.stats import QueueStats, compute_stats, error_headline, fmt_eta
+from queue_tui.core.status import NEEDS_USER, Link, StatusState, retry_phrase
 from queue_tui.core.timefmt import DASH, fmt_coarse
 from queue_tui.core.tracker import UNKNOWN_STATUS, EventKind, LifecycleEvent, RowState, Tracker
-from queue_tui.sanitize import clean, safe_url
+from queue_tui.sanitize import clean, first_line, safe_url
 
 if TYPE_CHECKING:
     from queue_tui.api.client import QueueClient
     from queue_tui.api.filters import QueueFilters
     from queue_tui.config import Settings
-    from queue_tui.core.poller import PollFailed, Snapshot
+    from queue_tui.core.poller import Poller, PollFailed, Snapshot
 
 #: Individual failure toasts per batch of events; more become one summary toast.
 TOASTS_PER_BATCH = 3
@@ -241,8 +242,6 @@ SOURCE_NAMES = {
     "get": "a lookup",
     "get-404": "a lookup (no longer queued)",
 }
-#: Kinds of poll fault the user has to act on (retrying alone will not fix them).
-NEEDS_USER = frozenset({"auth", "not_found", "insecure", "rejected"})
 
 
 def short_id(gid: str) -> str:
@@ -283,6 +282,8 @@ class DashboardModel:
         self._next_expiry = math.inf
         self._pending_shown: list[str] = []
         self._failure_toasted = False
+        #: What the polls taught about the hub (the status bar's source).
+        self.link = Link()
         #: The rows as of the last `rows` call (the status bar's counts between renders).
         self.view = RowsView([], [], {}, Counter())
 
@@ -433,18 +434,44 @@ class DashboardModel:
             counts += Counter()  # drop the zeros
         return counts
 
-    def empty_message(self, polls: int, fault: str | None) -> str:
-        """Why the table is empty (the detail pane says it): `fault`, what the first
-        page failed with and what is being done about it."""
-        if polls == 0:
-            if fault:
-                return f"Cannot load the queue: {fault}"
+    def empty_message(self, state: StatusState) -> str:
+        """Why the table is empty (the detail pane says it): the fault the status bar
+        shows (the same `state`, so never an older one) and what is done about it."""
+        if self.link.polls == 0:
+            if state.error is not None and self.link.advice is not None:
+                return f"Cannot load the queue: {self.link.advice}\n\n{retry_phrase(state)}"
             return "Waiting for the first page from the hub…"
         if not self.view.rows:
             if self.filters.status:
                 return f"No {self.filters.status} generations."
             return "The queue is empty: nothing is queued or processing."
         return "No generations match the filters (ctrl+l clears them)."
+
+    def status_state(self, poller: Poller, monotonic: float, shown: int) -> StatusState:
+        """The status bar's state now: the link, the poller (`monotonic` is its clock)
+        and the rows (`shown` of them pass the filters)."""
+        link, now = self.link, self.clock()
+        failure, sent = link.failure, poller.in_flight_since
+        return StatusState(
+            host=self.settings.display_host,
+            paused=poller.paused,
+            error=link.error,
+            error_kind=None if failure is None else failure.error.kind,
+            retry_in=None if failure is None else max(0.0, failure.next_try_at - monotonic),
+            in_flight=poller.in_flight,
+            in_flight_for=None if sent is None else max(0.0, monotonic - sent),
+            since_ok=None if link.last_ok_at is None else max(0.0, now - link.last_ok_at),
+            interval=poller.interval,
+            latency=link.latency,
+            counts=self.view.counts,
+            shown=shown,
+            total=len(self.view.rows),
+            dropped=link.dropped,
+            degraded=link.degraded,
+            filters=self.filters.describe(),
+            polls=link.polls,
+            events=self.events_state.value,
+        )
 
     def tick(self, now: float, size: tuple[int, int]) -> tuple[bool, list[Toast]]:
         """Every second: (a lingering row just ran out: render again, the toasts held
@@ -540,19 +567,24 @@ class DashboardModel:
             more=held > 0,
         )
 
-    def poll_succeeded(self) -> list[Toast]:
-        """A page came: "Connected again" after an outage that was toasted."""
+    def page_shown(self, snapshot: Snapshot) -> list[Toast]:
+        """A page is shown: the link learns it; "Connected again" after an outage that
+        was toasted."""
+        self.link.page(snapshot, self.clock())
         was_failing, self._failure_toasted = self._failure_toasted, False
         return [Toast("Connected again", timeout=3)] if was_failing else []
 
-    def poll_failed(self, failure: PollFailed, advice: str) -> list[Toast]:
-        """A one-off blip only shows in the status bar; a second failure in a row is
-        worth a toast (once per outage), and so is recovering from it. A fault only the
-        user can fix (a refused token, a wrong host) is toasted at once."""
+    def page_failed(self, failure: PollFailed) -> list[Toast]:
+        """A poll failed: the link learns it. A one-off blip only shows in the status
+        bar; a second failure in a row is worth a toast (once per outage), and so is
+        recovering from it. A fault only the user can fix (a refused token, a wrong
+        host) is toasted at once."""
+        self.link.failed(failure, self.settings.token_help)
         needs_user = failure.error.kind in NEEDS_USER
         if (failure.attempt < 2 and not needs_user) or self._failure_toasted:
             return []
         self._failure_toasted = True
+        advice = first_line(self.link.advice, max_len=300)
         return [Toast(advice, title="Poll failed", severity="error", timeout=6)]
 
     def config_warnings(self) -> list[Toast]:

@@ -42,7 +42,6 @@ from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
 from queue_tui.core.tracker import LifecycleEvent
 from queue_tui.sanitize import clean, safe_url
 from queue_tui.tui.messages import FiltersChanged, LifecycleNews, PollErrored, PollSucceeded
-from queue_tui.tui.safe_text import toast_text
 from queue_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
 from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.screens.help import HelpScreen
@@ -55,10 +54,6 @@ from queue_tui.tui.widgets.generations_table import GenerationsTable
 from queue_tui.tui.widgets.stats_panel import StatsPanel
 from queue_tui.tui.widgets.status_bar import (
     StatusBar,
-    StatusState,
-    fault_advice,
-    fault_summary,
-    retry_phrase,
 )
 
 log = logging.getLogger(__name__)
@@ -139,17 +134,6 @@ class QueueApp(App[None]):
         self.poller = Poller(
             client, settings.filters, interval=settings.interval, monotonic=monotonic
         )
-        self.page_rows: list[Generation] = []
-        self.dropped = 0
-        #: Rows of the last page kept with fields of the wrong type (cells show `?`).
-        self.degraded = 0
-        self.latency: float | None = None
-        self.last_ok_at: float | None = None
-        self.last_error: str | None = None
-        self.last_advice: str | None = None
-        self.failure: PollFailed | None = None
-        self.polls = 0
-        self.failures = 0
         #: Pages whose follow-up (backfill, resolution) is done: tests wait on it.
         self.follow_ups = 0
         #: Set once the screen has painted the last page posted (see `_post_outcome`).
@@ -163,6 +147,14 @@ class QueueApp(App[None]):
         self.filter_bar = FilterBar(settings.filters, id="filter-bar")
         self.status_bar = StatusBar(id="status-bar")
         self.stats_panel = StatsPanel(id="stats")
+
+    # What the polls taught (`DashboardModel.link`), for tests and tools.
+    page_rows = property(lambda self: self.model.link.page_rows)
+    failure = property(lambda self: self.model.link.failure)
+    polls = property(lambda self: self.model.link.polls)
+    failures = property(lambda self: self.model.link.failures)
+    dropped = property(lambda self: self.model.link.dropped)
+    degraded = property(lambda self: self.model.link.degraded)
 
     @property
     def filters(self) -> QueueFilters:
@@ -308,16 +300,7 @@ class QueueApp(App[None]):
             self.model.observe_now(snapshot)
         if snapshot.result.filters.server_key() != self.filters.server_key():
             return  # an answer to filters the user has since changed
-        connected_again = self.model.poll_succeeded()
-        self.page_rows = list(snapshot.rows)
-        self.dropped = snapshot.dropped
-        self.degraded = snapshot.result.page.degraded
-        self.latency = snapshot.result.latency
-        self.last_ok_at = self.clock()
-        self.failure = None
-        self.last_error = None
-        self.last_advice = None
-        self.polls += 1
+        connected_again = self.model.page_shown(snapshot)
         self.table.remove_class("-stale")
         self.filter_bar.learn_models({g.model_name for g in self.page_rows})
         self.refresh_stats(self.clock())
@@ -328,17 +311,13 @@ class QueueApp(App[None]):
             self.call_after_refresh(freeze_long_lived)  # once painted: core/gc_policy.py
 
     def on_poll_errored(self, message: PollErrored) -> None:
-        failure = message.failure
-        self.failure = failure
-        self.failures += 1
-        self.last_error = fault_summary(failure.error)
-        self.last_advice = fault_advice(failure.error, self.settings.token_help)
+        toasts = self.model.page_failed(message.failure)
         if self.page_rows:
             self.table.add_class("-stale")
         # Both say the newest error at once (the pane's empty-table note, the bar).
         self._update_status()
         self._update_detail()
-        self.show_toasts(self.model.poll_failed(failure, toast_text(self.last_advice, max_len=300)))
+        self.show_toasts(toasts)
 
     def current_rows(self) -> list[Generation]:
         """Every row shown right now, before client-side filtering: the tracker's active
@@ -396,54 +375,19 @@ class QueueApp(App[None]):
         self._update_status()
         self._update_detail(now)
 
-    def _status_state(self) -> StatusState:
-        rows = self.current_rows()
-        retry_in = None
-        mono = self._monotonic()
-        if self.failure is not None:
-            retry_in = max(0.0, self.failure.next_try_at - mono)
-        sent = self.poller.in_flight_since
-        return StatusState(
-            host=self.settings.display_host,
-            paused=self.poller.paused,
-            error=self.last_error,
-            error_kind=None if self.failure is None else self.failure.error.kind,
-            retry_in=retry_in,
-            in_flight=self.poller.in_flight,
-            in_flight_for=None if sent is None else max(0.0, mono - sent),
-            since_ok=None if self.last_ok_at is None else max(0.0, self.clock() - self.last_ok_at),
-            interval=self.poller.interval,
-            latency=self.latency,
-            counts=self.model.view.counts,
-            shown=self.table.row_count,
-            total=len(rows),
-            dropped=self.dropped,
-            degraded=self.degraded,
-            filters=self.filters.describe(),
-            polls=self.polls,
-            events=self.model.events_state.value,
-        )
-
     def _update_status(self) -> None:
-        state = self._status_state()
+        state = self.model.status_state(self.poller, self._monotonic(), self.table.row_count)
         self.status_bar.set_state(state)
         # Dimmed while the rows are old: a failing hub, or one that stopped answering.
         self.table.set_class(
             bool(self.page_rows) and (state.stale or self.failure is not None), "-stale"
         )
 
-    def _empty_message(self) -> str:
-        # The fault the status bar shows (the same state, so never an older one), with
-        # what is being done about it.
-        state, fault = self.status_bar.state, None
-        if state.error is not None and self.last_advice is not None:
-            fault = f"{self.last_advice}\n\n{retry_phrase(state)}"
-        return self.model.empty_message(self.polls, fault)
-
     def _update_detail(self, now: float | None = None) -> None:
         now = self.clock() if now is None else now
+        empty = self.table.row_count == 0
         self.detail.empty_message = (
-            self._empty_message() if self.table.row_count == 0 else "No generation selected"
+            self.model.empty_message(self.status_bar.state) if empty else "No generation selected"
         )
         self.detail.show(self.table.selected_generation, now)
         screen = self._detail_screen

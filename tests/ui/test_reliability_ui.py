@@ -25,6 +25,7 @@ from textual.pilot import Pilot
 from queue_tui.api.asgi_stream import StreamingASGITransport
 from queue_tui.api.models import parse_generation
 from queue_tui.config import Settings
+from queue_tui.core.status import SLOW_ANSWER, StatusState
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
@@ -38,7 +39,7 @@ from queue_tui.tui.widgets.generations_table import (
     RowMark,
     row_texts,
 )
-from queue_tui.tui.widgets.status_bar import SLOW_ANSWER, StatusState, render_state_line
+from queue_tui.tui.widgets.status_bar import render_state_line
 from tests.ui.conftest import (
     DEMO_START,
     FakeMonotonic,

@@ -7,7 +7,8 @@ from collections import Counter
 
 from textual.app import App, ComposeResult
 
-from queue_tui.tui.widgets.status_bar import StatusBar, StatusState
+from queue_tui.core.status import StatusState
+from queue_tui.tui.widgets.status_bar import StatusBar
 
 
 class BarApp(App[None]):

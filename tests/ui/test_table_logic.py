@@ -13,10 +13,11 @@ from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import STATUSES, Generation, parse_generation
 from queue_tui.core.columns import status_label
 from queue_tui.core.dashboard import DONE, RowMark
+from queue_tui.core.status import StatusState
 from queue_tui.core.timefmt import fmt_coarse
 from queue_tui.demo.clock import FakeClock
 from queue_tui.tui.widgets.generations_table import GenerationsTable
-from queue_tui.tui.widgets.status_bar import StatusState, render_status
+from queue_tui.tui.widgets.status_bar import render_status
 
 NOW = 1_764_000_000.0
 

@@ -27,7 +27,7 @@ from queue_tui.core.dashboard import (
     RowMark,
     Toast,
 )
-from queue_tui.core.poller import PollFailed, Snapshot
+from queue_tui.core.poller import Poller, PollFailed, Snapshot
 from queue_tui.demo.clock import FakeClock
 
 START = 1_764_000_000.0
@@ -57,7 +57,7 @@ class Dash:
         )
         self.model = DashboardModel(self.settings, client, self.clock)
 
-    def page(self, *rows: dict[str, Any]) -> None:
+    def page(self, *rows: dict[str, Any]) -> Snapshot:
         gens = [parse_generation(r) for r in rows]
         result = FetchResult(
             page=QueuePage(count=len(gens), generations=gens),
@@ -65,7 +65,9 @@ class Dash:
             fetched_at=self.clock(),
             filters=self.model.filters,
         )
-        self.model.observe_snapshot(Snapshot(result))
+        snapshot = Snapshot(result)
+        self.model.observe_snapshot(snapshot)
+        return snapshot
 
     def failed(self, gid: str, error: str = "CUDA out of memory") -> None:
         event = {"generation_id": gid, "status": "failed", "error": error}
@@ -226,18 +228,45 @@ def failure(attempt: int, error: QueueError | None = None) -> PollFailed:
 
 def test_a_poll_failure_is_toasted_from_the_second_in_a_row_once_then_connected_again() -> None:
     d = Dash()
-    assert d.model.poll_failed(failure(1), "hub down") == []
-    (toast,) = d.model.poll_failed(failure(2), "hub down")
-    assert (toast.title, toast.severity, toast.message) == ("Poll failed", "error", "hub down")
-    assert d.model.poll_failed(failure(3), "hub down") == []
-    assert [t.message for t in d.model.poll_succeeded()] == ["Connected again"]
-    assert d.model.poll_succeeded() == []
+    assert d.model.page_failed(failure(1)) == []
+    (toast,) = d.model.page_failed(failure(2))
+    assert (toast.title, toast.severity) == ("Poll failed", "error")
+    assert toast.message.startswith("hub down. Retrying with backoff")
+    assert d.model.page_failed(failure(3)) == []
+    assert [t.message for t in d.model.page_shown(d.page())] == ["Connected again"]
+    assert d.model.page_shown(d.page()) == []
 
 
 def test_a_fault_only_the_user_can_fix_is_toasted_at_once() -> None:
     d = Dash()
     refused = AuthError("unauthorised", status_code=401, token_source="none")
-    assert len(d.model.poll_failed(failure(1, refused), "set a token")) == 1
+    (toast,) = d.model.page_failed(failure(1, refused))
+    assert "press r after fixing it" in toast.message
+
+
+def test_the_status_state_says_the_newest_fault_and_forgets_it_on_the_next_page() -> None:
+    d = Dash(interval=2.0)
+    poller = Poller(d.model.watcher.client, d.model.filters, interval=2.0, monotonic=d.clock)
+    state = d.model.status_state(poller, d.clock(), shown=0)
+    assert (state.polls, state.error, state.since_ok) == (0, None, None)
+    d.model.page_shown(d.page(row("a-0001"), row("a-0002")))
+    d.model.rows(d.clock())
+    d.clock.advance(1)
+    state = d.model.status_state(poller, d.clock(), shown=1)
+    assert (state.polls, state.shown, state.total, state.since_ok) == (1, 1, 2, 1.0)
+    assert not state.stale
+    d.model.page_failed(failure(1))
+    d.model.page_failed(
+        PollFailed(
+            error=QueueError("the hub timed out"), attempt=2, delay=4, next_try_at=d.clock() + 4
+        )
+    )
+    state = d.model.status_state(poller, d.clock(), shown=1)
+    assert (state.error, state.retry_in, state.stale) == ("the hub timed out", 4.0, True)
+    assert d.model.link.failures == 2
+    d.model.page_shown(d.page(row("a-0001")))
+    state = d.model.status_state(poller, d.clock(), shown=1)
+    assert (state.error, state.polls, state.since_ok) == (None, 2, 0.0)
 
 
 @pytest.mark.parametrize("n", [1, 5])
@@ -251,10 +280,18 @@ def test_config_warnings_are_one_toast_at_start(n: int) -> None:
 
 def test_the_empty_table_says_why() -> None:
     d = Dash()
-    assert d.model.empty_message(0, None) == "Waiting for the first page from the hub…"
-    assert d.model.empty_message(0, "hub down").startswith("Cannot load the queue: hub down")
+    poller = Poller(d.model.watcher.client, d.model.filters, interval=2.0, monotonic=d.clock)
+
+    def message() -> str:
+        return d.model.empty_message(d.model.status_state(poller, d.clock(), shown=0))
+
+    assert message() == "Waiting for the first page from the hub…"
+    d.model.page_failed(failure(1))
+    assert message().startswith("Cannot load the queue: hub down. Retrying with backoff")
+    assert message().endswith("retrying now…")
+    d.model.page_shown(d.page())
     d.model.rows(d.clock())
-    assert d.model.empty_message(1, None).startswith("The queue is empty")
-    d.page(row("a-0001"))
+    assert message().startswith("The queue is empty")
+    d.model.page_shown(d.page(row("a-0001")))
     d.model.rows(d.clock())
-    assert d.model.empty_message(1, None).startswith("No generations match the filters")
+    assert message().startswith("No generations match the filters")

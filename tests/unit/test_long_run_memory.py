@@ -119,7 +119,7 @@ async def soak() -> dict[int, int]:
                 if isinstance(outcome, Snapshot):
                     observed_at = now
                     model.observe_snapshot(outcome)
-                    toasts += model.poll_succeeded()
+                    toasts += model.page_shown(outcome)
                     model.refresh_stats(now)
                     model.rows(now)
                     toasts += model.announce(now, SIZE)
@@ -128,7 +128,7 @@ async def soak() -> dict[int, int]:
                     toasts += model.announce(now, SIZE)
                 elif isinstance(outcome, PollFailed):
                     failed_polls += 1
-                    toasts += model.poll_failed(outcome, "the hub misbehaved")
+                    toasts += model.page_failed(outcome)
                 toasts += model.tick(now, SIZE)[1]
                 error_toasts += sum(t.severity == "error" for t in toasts)
                 hour, rest = divmod(poll, polls_per_hour)

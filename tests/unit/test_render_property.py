@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from queue_tui.api.models import parse_generation
+from queue_tui.core.status import StatusState
 from queue_tui.sanitize import clean
 from queue_tui.tui.safe_text import link_text, safe_content, safe_text, toast_text
 from queue_tui.tui.widgets.detail_pane import render_generation
 from queue_tui.tui.widgets.generations_table import CELL_MAX, row_texts
-from queue_tui.tui.widgets.status_bar import StatusState, render_status
+from queue_tui.tui.widgets.status_bar import render_status
 from tests.ui.conftest import first_poll, make_app, wait_until
 
 T = TypeVar("T")

@@ -19,27 +19,24 @@ and takes a layout pass only when it changes height.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from dataclasses import dataclass, field
 
 from textual.content import Content
 
-from queue_tui.api.errors import AuthError, QueueError, RateLimitedError
 from queue_tui.api.models import STATUSES, UNKNOWN_STATUS_INFO
-from queue_tui.core.dashboard import NEEDS_USER
+from queue_tui.core.status import (
+    FRESH_INTERVALS,
+    NEEDS_USER,
+    StatusState,
+    data_warnings,
+    retry_phrase,
+)
 from queue_tui.core.timefmt import fmt_coarse
 from queue_tui.sanitize import clean
 from queue_tui.tui.widgets.detail_pane import DetailBody
 
-#: "updated Ns ago" becomes a warning after this many missed intervals.
-STALE_INTERVALS = 3
-#: "updated just now" (no seconds count) until this many intervals without a page.
-FRESH_INTERVALS = 2
 #: Below this width the bar drops latency, shortens counts and rows.
 COMPACT_WIDTH = 110
-#: A retry in flight this long (seconds) says how long it has waited for an answer.
-SLOW_ANSWER = 2.0
 
 
 def _count_style(style: str) -> str:
@@ -57,84 +54,6 @@ EVENTS_LABELS = {
     "off": ("off", "$text-muted"),
     "unavailable": ("off", "$text-muted"),
 }
-#: A sentence that lets the user act on a 401/403 without any token ever being shown.
-SET_TOKEN_HINT = "set one with --token or OXEN_API_KEY"
-
-
-def fault_summary(error: QueueError) -> str:
-    """The status bar's short sentence for a failed poll (cleaned, one line)."""
-    if isinstance(error, RateLimitedError):
-        # The countdown next to it already says how long the hub asked us to wait.
-        return "rate limited by the hub (429)"
-    if isinstance(error, AuthError):
-        what = "unauthorised (401)" if error.status_code == 401 else "forbidden (403)"
-        source = _short_source(error.token_source)
-        if source is None:
-            return f"{what}: no API token was sent; {SET_TOKEN_HINT}"
-        return f"{what}: the token from {source} was refused; {SET_TOKEN_HINT}"
-    return clean(error.message, max_len=200)
-
-
-def fault_advice(error: QueueError, token_help: str = "") -> str:
-    """The longer form, for a toast or an empty table: what happened, what to do."""
-    message = clean(error.message, max_len=300)
-    if isinstance(error, AuthError):
-        if token_help and token_help not in message:
-            message = f"{message}; {token_help}"
-        return f"{message}. Polling slowed to once a minute: press r after fixing it."
-    if error.kind == "not_found":
-        return f"{message} Check --host (or QUEUE_TUI_HOST)."
-    if error.kind == "insecure":
-        return message
-    return f"{message}. Retrying with backoff; r retries now."
-
-
-def _short_source(source: str | None) -> str | None:
-    """`oxen CLI config (/long/path)` -> `oxen CLI config`; None when no token was sent."""
-    if not source or source.startswith("none"):
-        return None
-    return clean(source.split(" (", 1)[0], max_len=40)
-
-
-@dataclass
-class StatusState:
-    """Everything the status bar shows; the app fills it in."""
-
-    host: str = ""
-    paused: bool = False
-    #: The fault sentence of the last poll (`fault_summary`), None once a poll succeeds.
-    error: str | None = None
-    #: `QueueError.kind` of that fault.
-    error_kind: str | None = None
-    #: Seconds until the next retry while failing.
-    retry_in: float | None = None
-    #: A request is on its way (the countdown says "retrying now").
-    in_flight: bool = False
-    #: Seconds that request has been waiting for its answer (None: not known).
-    in_flight_for: float | None = None
-    #: Seconds since the last good page (None: none yet).
-    since_ok: float | None = None
-    interval: float = 2.0
-    latency: float | None = None
-    counts: Counter[str] = field(default_factory=Counter)
-    shown: int = 0
-    total: int = 0
-    dropped: int = 0
-    #: Rows of the last page kept with fields of the wrong type (shown as `?`).
-    degraded: int = 0
-    filters: str = ""
-    polls: int = 0
-    #: The completion event stream's state (`EventsState` value), None: not shown.
-    #: Last on the line: the first thing an 80-column bar gives up; hidden while polls
-    #: fail (the stream then flips between retrying and connecting: noise).
-    events: str | None = None
-
-    @property
-    def stale(self) -> bool:
-        """The rows on screen are older than they should be (a fault, or no answer)."""
-        if self.since_ok is None or self.paused:
-            return False
-        return self.error is not None or self.since_ok > STALE_INTERVALS * self.interval
 
 
 def _count_parts(counts: Counter[str], compact: bool) -> list[tuple[str, str] | str]:
@@ -150,23 +69,6 @@ def _count_parts(counts: Counter[str], compact: bool) -> list[tuple[str, str] | 
             parts.append(" ")
         parts.append((label, COUNT_STYLE.get(status) or _count_style(unknown.style)))
     return parts
-
-
-def retry_phrase(state: StatusState) -> str:
-    """What the poller is doing about the fault: `retrying in 12s`, `retrying now…`,
-    `retrying, no answer for 12s`, `paused (p resumes)`."""
-    if state.paused:
-        return "paused (p resumes)"
-    if state.in_flight:
-        waited = state.in_flight_for
-        if waited is not None and waited >= SLOW_ANSWER:
-            # The error above is the last attempt's; this one has not answered yet.
-            return f"retrying, no answer for {math.floor(waited)}s"
-        return "retrying now…"
-    if state.retry_in is None or state.retry_in < 0.5:
-        return "retrying now…"
-    # Rounded up: it says 1s until the retry starts, never "in 0s".
-    return f"retrying in {math.ceil(state.retry_in - 0.05)}s"
 
 
 def render_fault_line(state: StatusState, width: int) -> Content:
@@ -188,25 +90,6 @@ def render_fault_line(state: StatusState, width: int) -> Content:
         (countdown, "bold $warning"),
         (extra, "$text-muted"),
     )
-
-
-def _data_warnings(state: StatusState) -> list[str]:
-    """Rows of the last page the hub garbled: dropped (no usable id), or kept with `?` in
-    the cells of a field of the wrong type; the long form first, then shorter ones."""
-    dropped, degraded = state.dropped, state.degraded
-    rows = "row" if dropped == 1 else "rows"
-    if not degraded:
-        if not dropped:
-            return []
-        return [f"⚠ {dropped} malformed {rows} dropped", f"⚠ {dropped} {rows} dropped"]
-    if not dropped:
-        noun = "row" if degraded == 1 else "rows"
-        return [f"⚠ {degraded} {noun} with bad fields", f"⚠ {degraded} with ?"]
-    return [
-        f"⚠ {dropped} malformed {rows} dropped, {degraded} with bad fields",
-        f"⚠ {dropped} dropped, {degraded} with bad fields",
-        f"⚠ {dropped} dropped, {degraded} with ?",
-    ]
 
 
 def _fitting(forms: list[str], room: int) -> str:
@@ -232,7 +115,7 @@ def render_state_line(state: StatusState, width: int) -> Content:
     else:
         parts += [("● live", "bold $success"), " "]
     parts.append((clean(state.host, max_len=24 if compact else 60), "bold"))
-    warnings = _data_warnings(state)
+    warnings = data_warnings(state)
     if state.since_ok is not None:
         # Steady while fresh (polls land every interval: a seconds count would rewrite
         # the line every second, the biggest share of an idle dashboard's bytes); the
