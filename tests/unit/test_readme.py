@@ -23,6 +23,15 @@ def test_quick_start_has_exactly_two_commands() -> None:
     assert "pytest" in commands[1]
 
 
+def test_each_command_makes_its_own_venv_and_the_dashboard_needs_no_test_tools() -> None:
+    # A distribution Python refuses a system-wide pip install (PEP 668): each line works
+    # from a plain shell; the dashboard's line installs only the runtime dependencies.
+    demo, tests = quick_start_commands()
+    for command in (demo, tests):
+        assert command.startswith("python3 -m venv .venv && .venv/bin/pip install"), command
+    assert "[test]" not in demo and "[test]" in tests
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     test_command = quick_start_commands()[1]
