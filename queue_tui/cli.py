@@ -21,6 +21,7 @@ with imports_paused_gc():
     import asyncio
     import functools
     import json
+    import os
     import sys
     from collections.abc import Callable
     from typing import Any, NoReturn
@@ -211,37 +212,64 @@ def _run(coro: Any) -> Any:
         sys.exit(EXIT_INTERRUPTED)
 
 
+def _reader_gone() -> NoReturn:
+    """Whoever read stdout has stopped (`list --jsonl | head -1`): a normal, quiet end.
+    Stdout becomes /dev/null so that the interpreter's last flush at exit cannot raise
+    ("Exception ignored ... BrokenPipeError") either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (a test's captured stdout)
+        pass
+    sys.exit(EXIT_OK)
+
+
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A hub fault: its one `queue-tui:` line and exit code. A closed pipe: exit 0."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except QueueError as error:
             _fail(error)
+        except BrokenPipeError:
+            _reader_gone()
 
     return wrapper
 
 
 # -- the human table ------------------------------------------------------------------
 
-#: The dashboard's columns that `list` prints (`Column.list_title`, `Column.list_text`).
-LIST_COLUMNS = tuple(column.list_title for column in columns.LIST_COLUMNS)
+#: The dashboard's columns that `list` always prints (`Column.list_title`,
+#: `Column.list_text`); ERROR joins them when a printed row failed (`Column.list_if`).
+LIST_COLUMNS = tuple(c.list_title for c in columns.LIST_COLUMNS if c.list_if is None)
 
 
-def format_table(rows: list[Generation], now: float, *, width: int | None = None) -> str:
+def format_table(
+    rows: list[Generation], now: float, *, whole: bool = False, width: int | None = None
+) -> str:
     """Plain-text table of generations (exact times, `?` for a field of the wrong type);
-    every hub string sanitised and clipped."""
-    texts = [c.list_text for c in columns.LIST_COLUMNS if c.list_text]
-    body = [tuple(text(g, now) for text in texts) for g in rows]
+    every hub string sanitised. Values are cut to their column's `list_width` with `…`
+    (for a terminal), or printed whole with `whole` (for a file or a pipe)."""
+    shown = columns.list_columns(rows)
+    titles = [c.list_title for c in shown]
+
+    def cell(column: columns.Column, g: Generation) -> str:
+        text = column.list_text(g, now) if column.list_text else ""
+        return text if whole or not column.list_width else clean(text, max_len=column.list_width)
+
+    body = [tuple(cell(c, g) for c in shown) for g in rows]
     # Terminal cells, not code points: a CJK model name or an emoji is two cells wide.
-    widths = [
-        max([cell_len(h)] + [cell_len(r[i]) for r in body]) for i, h in enumerate(LIST_COLUMNS)
-    ]
+    widths = [max([cell_len(h)] + [cell_len(r[i]) for r in body]) for i, h in enumerate(titles)]
 
     def pad(text: str, w: int) -> str:
         return text + " " * (w - cell_len(text))
 
-    lines = ["  ".join(pad(h, w) for h, w in zip(LIST_COLUMNS, widths, strict=True)).rstrip()]
+    lines = ["  ".join(pad(h, w) for h, w in zip(titles, widths, strict=True)).rstrip()]
     for r in body:
         lines.append("  ".join(pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip())
     if width:
@@ -252,7 +280,37 @@ def format_table(rows: list[Generation], now: float, *, width: int | None = None
 # -- commands ---------------------------------------------------------------------------
 
 
+class _QueueTuiGroup(click.Group):
+    """Click's own usage errors (a missing argument, an unknown option, a bad choice) as
+    one `queue-tui:` line and exit 2, like every other failure, not click's usage block."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            _click_usage_error(error)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            _click_usage_error(error)
+
+
+def _click_usage_error(error: click.UsageError) -> NoReturn:
+    names = []
+    ctx = error.ctx
+    while ctx is not None and ctx.parent is not None:  # the subcommand, not the root's name
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    command = " ".join(["queue-tui", *reversed(names)])
+    message = " ".join(error.format_message().split())
+    click.echo(f"queue-tui: {message} See '{command} --help'.", err=True)
+    sys.exit(error.exit_code)
+
+
 @click.group(
+    cls=_QueueTuiGroup,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=f"Config file: {config_path()}",
@@ -334,7 +392,8 @@ def list_command(as_json: bool, jsonl: bool, **kwargs: Any) -> None:
         for gen in page.generations:
             click.echo(json.dumps(gen.to_api(), ensure_ascii=True))
     else:
-        click.echo(format_table(page.generations, clock()))
+        # Cut to fit on a terminal; whole values for a file, a pipe or a CI log.
+        click.echo(format_table(page.generations, clock(), whole=not sys.stdout.isatty()))
     # The same counts in every format: stdout holds exactly the rows kept.
     note = page_note(len(page.dropped), page.degraded)
     if note:

@@ -3,7 +3,8 @@
 They use the very `Tracker` and `LifecycleWatcher` the dashboard uses, so a script, a CI
 log and the screen always agree. Output goes through the `out`/`err` callables (the CLI
 passes `click.echo`, which flushes every line, so `tee` and CI logs see lines at once).
-Runners return an exit code; hub faults they cannot ride out raise `QueueError`.
+Runners return an exit code; hub faults they cannot ride out raise `QueueError`. A
+timeout (124) or an id never seen (8) is told in one `queue-tui:` line through `err`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from queue_tui.core.poller import Poller, PollFailed, Snapshot
 from queue_tui.core.stats import compute_stats, fmt_eta
 from queue_tui.core.timefmt import fmt_duration
 from queue_tui.core.tracker import LifecycleEvent, RowState, Tracker
-from queue_tui.sanitize import clean, first_line, safe_url
+from queue_tui.sanitize import clean, error_headline, safe_url
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -77,10 +78,29 @@ class _Loop:
         self.successful_polls = 0
         #: monotonic() when the current outage began, or None while the hub answers.
         self._outage_since: float | None = None
+        #: What the output raised in the stream's task (stdout closed: `| head`), raised
+        #: again by the poll loop so that it ends the command.
+        self._output_error: BaseException | None = None
 
     def _stream_events(self, events: list[LifecycleEvent]) -> None:
-        self._on_events(events)
+        try:
+            self._on_events(events)
+        except Exception as exc:
+            self._output_error = exc
         self.news.set()
+
+    def _raise_output_error(self) -> None:
+        if self._output_error is not None:
+            raise self._output_error
+
+    def outage_note(self) -> str:
+        """'; the hub has not answered for 42s' during an outage, else ''."""
+        if self._outage_since is None:
+            return ""
+        if not self.successful_polls:
+            return "; the hub never answered"
+        lasted = fmt_duration(self._monotonic() - self._outage_since)
+        return f"; the hub has not answered for {lasted}"
 
     def _fault(self, failed: PollFailed) -> None:
         error = failed.error
@@ -112,6 +132,7 @@ class _Loop:
                     self.successful_polls += 1
                     snapshot = outcome
                     self._on_events(await self.watcher.handle_snapshot(outcome))
+                self._raise_output_error()
                 if after_poll(snapshot):
                     return
                 # Sleep until the next poll, but decide at once on news from the stream.
@@ -122,6 +143,7 @@ class _Loop:
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(remaining):  # not wait_for (3.11)
                             await self.news.wait()
+                    self._raise_output_error()
                     if self.news.is_set() and after_poll(None):
                         return
         finally:
@@ -176,6 +198,19 @@ async def run_events(
         async with asyncio.timeout(timeout):
             await loop.run(done)
     except TimeoutError:
+        line = f"queue-tui: timed out after {_seconds(timeout or 0)}"
+        if until_empty:
+            unfinished = [
+                t.generation_id
+                for t in tracker.tracked()
+                if t.state in (RowState.ACTIVE, RowState.PENDING)
+            ]
+            counts = _states_text(_waiting_states(tracker, unfinished))
+            line += f" waiting for the queue on {settings.display_host} to empty"
+            line += f" ({counts})" if counts else ""
+        else:
+            line += f" watching {settings.display_host}"
+        err(line + loop.outage_note())
         return EXIT_TIMEOUT
     return EXIT_OK
 
@@ -226,7 +261,8 @@ class WaitResult:
             url = gen.result_url
             parts.append((safe_url(url) or clean(url, max_len=300)) if url else "(no result URL)")
         elif self.outcome == "failed" and gen is not None:
-            parts.append(f"error: {first_line(gen.error_message, max_len=300) or '(no message)'}")
+            headline = error_headline(gen.error_message, max_len=300)
+            parts.append(f"error: {headline or '(no message)'}")
         elif self.outcome == "unknown":
             parts.append(
                 f"finished, outcome unknown: {self.reason}"
@@ -344,17 +380,85 @@ async def run_wait(
         timed_out = True
     finally:
         bar.clear()
+    late = [gid for gid in wanted if gid not in results]
+    # The stream can bring the last outcome just as the deadline passes: that is done.
+    timed_out = timed_out and bool(late)
+    # Counted before the outcomes are recorded: "timeout" is not a state.
+    late_counts = _waiting_states(tracker, late)
     if timed_out:
-        for gid in wanted:
-            if gid not in results:
-                entry = tracker.get(gid)
-                record(WaitResult(gid, "timeout", entry.generation if entry else None))
+        for gid in late:
+            entry = tracker.get(gid)
+            record(WaitResult(gid, "timeout", entry.generation if entry else None))
     code = _wait_exit_code(wanted, results, timed_out=timed_out, fail_fast=fail_fast)
     if as_json:
         ordered = [results[g].to_dict() for g in wanted if g in results]
         document = {"exit_code": code, "ok": code == EXIT_OK, "generations": ordered}
         out(json.dumps(document, ensure_ascii=True, default=str))
+    host = settings.display_host
+    if code == EXIT_TIMEOUT:
+        err(_wait_timeout_line(late, late_counts, len(wanted), timeout, host) + loop.outage_note())
+    elif code == EXIT_NEVER_SEEN:
+        ghosts = [g for g in wanted if results[g].outcome == "never_seen"]
+        err(_never_seen_line(ghosts, grace, host))
     return code
+
+
+def _wait_timeout_line(
+    late: list[str], counts: dict[str, int], wanted: int, timeout: float | None, host: str
+) -> str:
+    """`queue-tui: timed out after 2m00s waiting for 2 of 3 generations on HOST (1 queued,
+    1 finishing): ID, ID`; for one id: `... waiting for generation ID on HOST (queued)`."""
+    if len(late) == 1:
+        what, states = f"generation {_ids(late)}", next(iter(counts))
+    else:
+        what = (
+            f"{len(late)} of {wanted} generations"
+            if len(late) < wanted
+            else f"{wanted} generations"
+        )
+        states = _states_text(counts)
+    line = f"queue-tui: timed out after {_seconds(timeout or 0)} waiting for {what} on {host}"
+    return f"{line} ({states})" + (f": {_ids(late)}" if len(late) > 1 else "")
+
+
+def _never_seen_line(ghosts: list[str], grace: float, host: str) -> str:
+    if len(ghosts) == 1:
+        line = f"generation {_ids(ghosts)} was never seen on {host}"
+    else:
+        line = f"{len(ghosts)} generations were never seen on {host}: {_ids(ghosts)}"
+    return f"queue-tui: {line} (in no answer from the hub after the {_seconds(grace)} grace)"
+
+
+def _seconds(value: float) -> str:
+    """A duration the user gave: `1.5s`, `45s`, `2m00s`."""
+    return f"{value:g}s" if value < 60 else fmt_duration(value)
+
+
+def _ids(ids: Sequence[str], shown: int = 3) -> str:
+    """`a, b, c and 2 more`."""
+    text = ", ".join(clean(gid, max_len=80) for gid in ids[:shown])
+    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
+
+
+def _waiting_states(tracker: Tracker, ids: Sequence[str]) -> dict[str, int]:
+    """How many of `ids` are in each state: their status (queued, processing...),
+    `finishing` (left the queue, outcome pending) or `not seen yet`."""
+    counts: dict[str, int] = {}
+    for gid in ids:
+        entry = tracker.get(gid)
+        if entry is None:
+            state = "not seen yet"
+        elif entry.state is RowState.PENDING:
+            state = "finishing"
+        else:
+            state = clean(entry.generation.status, max_len=12)
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+def _states_text(counts: dict[str, int]) -> str:
+    """`2 queued, 1 finishing`."""
+    return ", ".join(f"{n} {state}" for state, n in counts.items())
 
 
 def _wait_exit_code(
@@ -380,24 +484,16 @@ def _progress_text(
     if not waiting:
         return ""
     stats = compute_stats(tracker, now)
-    statuses: dict[str, int] = {}
+    statuses = _waiting_states(tracker, waiting)
     etas = []
     for gid in waiting:
         entry = tracker.get(gid)
-        if entry is None:
-            status = "not listed yet"
-        elif entry.state is RowState.PENDING:
-            status = "finishing"
-        else:
-            status = clean(entry.generation.status, max_len=12)
+        if entry is not None and entry.state is not RowState.PENDING:
             etas.append(stats.eta_for(entry.generation))
-        statuses[status] = statuses.get(status, 0) + 1
     if len(wanted) == 1:
         state = next(iter(statuses))
     else:
-        state = f"{len(results)}/{len(wanted)} done · " + ", ".join(
-            f"{n} {s}" for s, n in statuses.items()
-        )
+        state = f"{len(results)}/{len(wanted)} done · {_states_text(statuses)}"
     known = [e for e in etas if e is not None]
     eta = fmt_eta(max(known)) if known and len(known) == len(etas) else fmt_eta(None)
     return f"waiting: {state} · {fmt_duration(elapsed)} · ETA {eta}"

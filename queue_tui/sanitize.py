@@ -69,6 +69,19 @@ def first_line(value: Any, *, max_len: int | None = None) -> str:
     return ""
 
 
+def error_headline(message: Any, *, max_len: int | None = 160) -> str:
+    """The line of an error that says what went wrong, cleaned: for a Python traceback
+    its last non-empty line (the exception), otherwise the first non-empty line.
+
+    The one rule for an error shown on one line: `events`, `wait`, `list`'s ERROR
+    column, the dashboard's toasts and the stats panel's failure groups."""
+    lines = [ln.strip() for ln in clean(message, multiline=True).splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    line = lines[-1] if lines[0].startswith("Traceback") else lines[0]
+    return clean(line, max_len=max_len)
+
+
 def safe_url(value: Any) -> str | None:
     """The URL if it is http(s) and clean enough to link or open, else None."""
     if not isinstance(value, str):

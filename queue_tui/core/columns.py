@@ -7,17 +7,18 @@ command) and the rules every view of a row shares (table, detail pane, `list`):
   ticks (`fmt_coarse`); a final one is exact (`fmt_duration`).
 
 Adding a column is one `Column` in `COLUMNS`: the dashboard's table reads it for its
-cells, header, sort, layout and ticking; give it a `list_title` to print it in `list`.
+cells, header, sort, layout and ticking; give it a `list_title` to print it in `list`
+(`list_columns`: the ones printed for some rows).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from queue_tui.api.models import STATUSES, UNKNOWN_STATUS_INFO, Generation
+from queue_tui.api.models import STATUSES, UNKNOWN_STATUS_INFO, Generation, Status
 from queue_tui.core.dashboard import (  # a row's marks and its fields of the wrong type
     BAD_VALUE,
     DEFAULT_MARK,
@@ -27,7 +28,7 @@ from queue_tui.core.dashboard import (  # a row's marks and its fields of the wr
     bad_fields,
 )
 from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_duration
-from queue_tui.sanitize import clean
+from queue_tui.sanitize import clean, error_headline
 
 # -- statuses as shown ------------------------------------------------------------------
 
@@ -157,7 +158,7 @@ def status_text(g: Generation, mark: RowMark = DEFAULT_MARK) -> str:
     return label
 
 
-def _text_cell(name: str, max_len: int = CELL_MAX, *, dash: bool = False) -> CellText:
+def _text_cell(name: str, max_len: int | None = CELL_MAX, *, dash: bool = False) -> CellText:
     def text(g: Generation, mark: RowMark, now: float) -> str:
         if g.invalid_fields and name in bad_fields(g):
             return BAD_VALUE
@@ -167,12 +168,25 @@ def _text_cell(name: str, max_len: int = CELL_MAX, *, dash: bool = False) -> Cel
     return text
 
 
-def _target_cell(max_len: int) -> CellText:
+def _target_cell(max_len: int | None) -> CellText:
     def text(g: Generation, mark: RowMark, now: float) -> str:
         target = target_text(g, bad_fields(g)) if g.invalid_fields else g.target
         return clean(target, max_len=max_len) or DASH
 
     return text
+
+
+def error_text(g: Generation, max_len: int | None = CELL_MAX) -> str:
+    """The error's headline (`error_headline`); `—` for a failed row without one."""
+    if g.invalid_fields and "error_message" in bad_fields(g):
+        return BAD_VALUE
+    return error_headline(g.error_message, max_len=max_len) or (
+        DASH if g.status == Status.FAILED else ""
+    )
+
+
+def _is_failed(g: Generation) -> bool:
+    return g.status == Status.FAILED
 
 
 # -- sort keys ------------------------------------------------------------------------------
@@ -241,6 +255,13 @@ def _by_run(now: float, reverse: bool) -> RowKey:
     return lambda g: (missing_last(g.run_seconds(now), reverse), g.generation_id)
 
 
+def _by_error(now: float, reverse: bool) -> RowKey:
+    return lambda g: (
+        missing_last(error_headline(g.error_message).casefold() or None, reverse),
+        g.generation_id,
+    )
+
+
 def _by_id(now: float, reverse: bool) -> RowKey:
     return lambda g: g.generation_id
 
@@ -278,19 +299,27 @@ class Column:
     #: 0: always shown (from the start). 1, 2...: shown when the table is wide enough,
     #: the highest dropped first on a narrow terminal.
     priority: int = 0
+    #: In the dashboard's table at all (False: declared for `list` only, for now).
+    in_table: bool = True
     #: Its text changes as time passes (recomputed by the tick, rows on screen only).
     ticks: bool = False
     #: Its text reads the row's mark (recomputed when only the mark changes).
     reads_mark: bool = False
     #: Right-aligned (times).
     right: bool = False
-    #: The `list` command's column title ("" when `list` leaves it out) and its text.
+    #: The `list` command's column title ("" when `list` leaves it out) and its text,
+    #: whole (cleaned, never cut).
     list_title: str = ""
     list_text: Callable[[Generation, float], str] | None = None
+    #: On a terminal, `list` cuts the text to this many characters with `…` (0: never);
+    #: into a file or a pipe it prints whole values.
+    list_width: int = 0
+    #: `list` prints the column only when one of the rows it prints passes this test.
+    list_if: Callable[[Generation], bool] | None = None
 
     @property
     def shown_by_default(self) -> bool:
-        return self.priority == 0
+        return self.priority == 0 and self.in_table
 
     @property
     def fitted(self) -> bool:
@@ -309,24 +338,24 @@ def _run_cell(g: Generation, mark: RowMark, now: float) -> str:
     return run_text(g, now)
 
 
-_model_list = _text_cell("model_name", 28)
-_media_list = _text_cell("media_type", 8)
-_target_list = _target_cell(36)
+_model_list = _text_cell("model_name", None)
+_media_list = _text_cell("media_type", None)
+_target_list = _target_cell(None)
 
 COLUMNS: tuple[Column, ...] = (
     Column(
         "status", "STATUS", lambda g, m, now: status_text(g, m), _by_status,
-        width=13, reads_mark=True, list_title="STATUS",
-        list_text=lambda g, now: _field(g, "status", clean(g.status, max_len=12)),
+        width=13, reads_mark=True, list_title="STATUS", list_width=12,
+        list_text=lambda g, now: _field(g, "status", clean(g.status)),
     ),
     Column(
         "model", "MODEL", _text_cell("model_name"), _by_text("model_name"),
-        width=10, min_width=8, max_width=22, list_title="MODEL",
+        width=10, min_width=8, max_width=22, list_title="MODEL", list_width=28,
         list_text=lambda g, now: _model_list(g, DEFAULT_MARK, now),
     ),
     Column(
         "media", "MEDIA", _text_cell("media_type"), _by_text("media_type"),
-        width=5, list_title="MEDIA",
+        width=5, list_title="MEDIA", list_width=8,
         list_text=lambda g, now: _media_list(g, DEFAULT_MARK, now),
     ),
     Column(
@@ -355,19 +384,33 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "target", "TARGET", _target_cell(CELL_MAX), _by_target,
-        width=12, min_width=8, max_width=34, priority=1, list_title="REPO",
+        width=12, min_width=8, max_width=34, priority=1, list_title="REPO", list_width=36,
         list_text=lambda g, now: _target_list(g, DEFAULT_MARK, now),
     ),
     Column(
         "id", "ID", lambda g, m, now: clean(g.generation_id)[:SHORT_ID], _by_id,
-        width=SHORT_ID, list_title="ID",
-        list_text=lambda g, now: clean(g.generation_id, max_len=36),
+        width=SHORT_ID, list_title="ID", list_width=36,
+        list_text=lambda g, now: clean(g.generation_id),
+    ),
+    # Not in the dashboard's table yet (`in_table`); in `list` when a failed row is.
+    Column(
+        "error", "ERROR", lambda g, m, now: error_text(g), _by_error,
+        min_width=12, fill=True, priority=3, in_table=False,
+        list_title="ERROR", list_width=60, list_if=_is_failed,
+        list_text=lambda g, now: error_text(g, None),
     ),
 )  # fmt: skip
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
-#: The columns the `list` command prints, in order.
+#: The columns the `list` command can print, in order.
 LIST_COLUMNS: tuple[Column, ...] = tuple(c for c in COLUMNS if c.list_title and c.list_text)
+
+
+def list_columns(rows: Sequence[Generation]) -> tuple[Column, ...]:
+    """The columns `list` prints for these rows: a `list_if` one only when a row passes."""
+    return tuple(c for c in LIST_COLUMNS if c.list_if is None or any(c.list_if(g) for g in rows))
+
+
 _CELL_TEXTS = tuple(c.text for c in COLUMNS)
 
 
@@ -384,10 +427,10 @@ def layout(width: int, fitted: Mapping[str, int], pad: int) -> tuple[list[str], 
     as fit at their least width: they share what is left (a fitted one up to its share,
     the fill column the rest; a fitted one alone takes up to its most). Narrower than the
     always-shown columns: their fitted columns shrink."""
-    always = [c for c in COLUMNS if c.priority == 0]
+    always = [c for c in COLUMNS if c.in_table and c.priority == 0]
     widths = {c.name: fitted[c.name] if c.fitted else c.width for c in always}
     avail = width - sum(widths.values()) - pad * len(always)
-    optional = sorted((c for c in COLUMNS if c.priority), key=lambda c: c.priority)
+    optional = sorted((c for c in COLUMNS if c.in_table and c.priority), key=lambda c: c.priority)
     shown: list[Column] = []
     for n in range(len(optional), 0, -1):
         if avail >= sum(c.min_width + pad for c in optional[:n]):

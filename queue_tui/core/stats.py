@@ -35,7 +35,7 @@ from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import Generation, Status
 from queue_tui.core.timefmt import DASH
 from queue_tui.core.tracker import STATS_WINDOW, DepthSample, Tracker
-from queue_tui.sanitize import clean
+from queue_tui.sanitize import clean, error_headline
 
 #: Declared with the tracker, whose history keeps just this window.
 WINDOW = STATS_WINDOW
@@ -85,16 +85,6 @@ _NORMALISERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\d+(?:[.,]\d+)*"), "<n>"),
     (re.compile(r"\s+"), " "),
 )
-
-
-def error_headline(message: str | None, *, max_len: int | None = 160) -> str:
-    """The line that says what went wrong: the first one, or for a Python traceback
-    the last one (the exception), cleaned."""
-    lines = [ln.strip() for ln in clean(message, multiline=True).splitlines() if ln.strip()]
-    if not lines:
-        return ""
-    line = lines[-1] if lines[0].startswith("Traceback") else lines[0]
-    return clean(line, max_len=max_len)
 
 
 def normalise_error(message: str | None) -> str:

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import TERMINAL_STATUSES, Generation, Status, parse_generation
 from queue_tui.core.timefmt import fmt_local
-from queue_tui.sanitize import clean, first_line, safe_url
+from queue_tui.sanitize import clean, error_headline, safe_url
 
 #: What a finished row whose outcome nobody could tell carries as its status.
 UNKNOWN_STATUS = "unknown"
@@ -143,7 +143,7 @@ class LifecycleEvent:
             url = gen.result_url
             return (safe_url(url) or clean(url, max_len=300)) if url else "(no result URL)"
         if kind is EventKind.FAILED:
-            return f"error: {first_line(gen.error_message, max_len=300) or '(no message)'}"
+            return f"error: {error_headline(gen.error_message, max_len=300) or '(no message)'}"
         if kind is EventKind.CANCELLED:
             return "(cancelled here)" if self.source == "cancel" else ""
         if kind is EventKind.UNKNOWN:

@@ -148,3 +148,99 @@ def test_the_installed_command_end_to_end(demo_server: DemoServer, tmp_path: Pat
     assert failed.returncode == 3
     assert failed.stdout == ""
     assert len(failed.stderr.splitlines()) == 1
+
+
+# -- output for scripts and CI logs ---------------------------------------------------------
+
+
+def target(row: dict[str, Any]) -> str:
+    parts = (row.get("target_namespace"), row.get("target_repo"), row.get("target_directory"))
+    return "/".join(p for p in parts if p)
+
+
+def list_command(url: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "queue_tui", "list", "--host", url, *args]
+
+
+def on_a_terminal(args: list[str]) -> str:
+    """What `args` prints with stdout on a pseudo-terminal."""
+    import pty  # POSIX only
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    chunks = []
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the command closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=60)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_list_prints_whole_values_into_a_pipe_and_cuts_them_on_a_terminal(
+    demo_server: DemoServer,
+) -> None:
+    targets = {r["generation_id"]: target(r) for r in demo_server.sim.list()}
+    long = {gid: t for gid, t in targets.items() if len(t) > 36}
+    assert long, "the seeded demo hub has repo paths wider than the terminal's REPO column"
+
+    piped = subprocess.run(
+        list_command(demo_server.url), capture_output=True, text=True, timeout=60
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert "…" not in piped.stdout
+    for gid, whole in long.items():
+        (line,) = [ln for ln in piped.stdout.splitlines() if gid in ln]
+        assert f"  {whole}  " in line
+
+    shown = on_a_terminal(list_command(demo_server.url))
+    for gid, whole in long.items():
+        (line,) = [ln for ln in shown.splitlines() if gid in ln]
+        assert whole not in line
+        assert f"  {whole[:35]}…  " in line
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"], ["--jsonl"]], ids=["table", "json", "jsonl"])
+def test_list_into_a_closed_pipe_is_a_quiet_exit_0(demo_server: DemoServer, fmt: list[str]) -> None:
+    """`queue-tui list --jsonl | head -1`: the reader going away is a normal end; nothing
+    on stderr (no traceback, no "Exception ignored" at exit)."""
+    proc = subprocess.Popen(
+        list_command(demo_server.url, *fmt), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the first line is written
+    stderr = proc.stderr.read()
+    assert (proc.wait(timeout=60), stderr) == (0, b"")
+
+
+def test_list_of_failed_rows_has_an_error_column_with_each_errors_headline(
+    demo_server: DemoServer,
+) -> None:
+    failed = {r["generation_id"]: r["error_message"] for r in demo_server.sim.list(status="failed")}
+    assert any(e.startswith("Traceback") for e in failed.values()), "seeded: some tracebacks"
+    result = run("list", "--host", demo_server.url, "--status", "failed")
+    assert result.exit_code == 0, result.stderr
+    header, *lines = result.stdout.splitlines()
+    assert header.split() == [*cli.LIST_COLUMNS, "ERROR"]
+    column = header.index("ERROR")
+    shown = {line.split()[len(cli.LIST_COLUMNS) - 1]: line[column:] for line in lines}
+    assert set(shown) == set(failed)
+    for gid, error in failed.items():
+        lines_of = [ln.strip() for ln in error.splitlines() if ln.strip()]
+        expected = lines_of[-1] if error.startswith("Traceback") else lines_of[0]
+        assert shown[gid] == expected, gid
+    # No failed row printed: no ERROR column.
+    active = run("list", "--host", demo_server.url).stdout.splitlines()[0]
+    assert active.split() == list(cli.LIST_COLUMNS)

@@ -37,6 +37,14 @@ SPEC = ModelSpec(MODEL, "image", (6.0, 12.0), slots=2, fail_rate=0.0, aspect_rat
 #: Simulated seconds per list request.
 STEP = 4.0
 ORDER = {"appeared": 0, "started": 1, "vanished": 2}
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    '  File "/srv/worker/oxen_worker/runner.py", line 214, in run_generation\n'
+    "    output = pipeline(**params)\n"
+    "RuntimeError: CUDA error: device-side assert triggered\n"
+)
+#: What a text line shows of TRACEBACK: the line that says what went wrong.
+HEADLINE = "RuntimeError: CUDA error: device-side assert triggered"
 
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
@@ -62,6 +70,19 @@ class Hub:
         """A row that stays queued forever."""
         self.sim.add_row(
             {"generation_id": gid, "model_name": MODEL, "media_type": "image", "status": "queued"}
+        )
+        return gid
+
+    def fail(self, gid: str, error: str) -> str:
+        """Injects `gid` as a failed row with this error (replaces a `stuck` one)."""
+        self.sim.add_row(
+            {
+                "generation_id": gid,
+                "model_name": MODEL,
+                "media_type": "image",
+                "status": "failed",
+                "error_message": error,
+            }
         )
         return gid
 
@@ -109,6 +130,16 @@ def fields(line: str) -> list[str]:
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(cli.main, list(args))
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    """The installed command in a real process, stdout and stderr pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "queue_tui", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def events_by_id(stdout: str) -> dict[str, list[str]]:
@@ -175,6 +206,45 @@ def test_events_text_lines_and_timeout(hub: Hub) -> None:
     assert result.exit_code == 124
     (line,) = result.stdout.splitlines()
     assert fields(line)[1:] == ["appeared", gid, MODEL, "image", "queued"]
+    assert result.stderr == f"queue-tui: timed out after 1.2s watching {hub.url}\n"
+
+
+def test_events_until_empty_timeout_says_what_is_left(hub: Hub) -> None:
+    hub.stuck()
+    result = run(
+        "events", "--host", hub.url, "--model", MODEL, "--until-empty", "--timeout", "1.5"
+    )  # fmt: skip
+    assert result.exit_code == 124
+    assert result.stderr == (
+        f"queue-tui: timed out after 1.5s waiting for the queue on {hub.url} to empty (1 queued)\n"
+    )
+
+
+@pytest.mark.parametrize("jsonl", [False, True], ids=["text", "jsonl"])
+def test_events_show_the_line_of_a_traceback_that_says_what_went_wrong(
+    hub: Hub, jsonl: bool
+) -> None:
+    """Text lines show a traceback's exception line; --jsonl keeps the whole error."""
+    gid = hub.stuck()
+    proc = start(
+        "events", "--host", hub.url, "--model", MODEL, "--until-empty", "--timeout", "30",
+        *(["--jsonl"] if jsonl else []),
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert gid in proc.stdout.readline()  # appeared, as queued
+        hub.fail(gid, TRACEBACK)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    last = stdout.splitlines()[-1]
+    if jsonl:
+        event = json.loads(last)
+        assert (event["event"], event["error"]) == ("failed", TRACEBACK)
+    else:
+        assert fields(last)[1:] == ["failed", gid, MODEL, "image", f"error: {HEADLINE}"]
 
 
 def test_events_rides_out_an_unreachable_hub_until_its_timeout() -> None:
@@ -182,8 +252,11 @@ def test_events_rides_out_an_unreachable_hub_until_its_timeout() -> None:
     one stderr line when the outage starts, not one per retry."""
     result = run("events", "--host", "http://127.0.0.1:9", "--interval", "0.5", "--timeout", "3")
     assert result.exit_code == 124
-    (line,) = result.stderr.splitlines()
-    assert line.startswith("queue-tui: cannot reach") and "retrying" in line
+    outage, end = result.stderr.splitlines()
+    assert outage.startswith("queue-tui: cannot reach") and "retrying" in outage
+    assert (
+        end == "queue-tui: timed out after 3s watching http://127.0.0.1:9; the hub never answered"
+    )
     assert "Traceback" not in result.output
 
 
@@ -210,6 +283,23 @@ def test_events_flushes_each_line_and_ends_cleanly_on_ctrl_c(hub: Hub) -> None:
             proc.kill()
     assert proc.returncode == 130
     assert "Traceback" not in stderr
+
+
+def test_events_end_quietly_with_exit_0_when_the_reader_goes(hub: Hub) -> None:
+    """`queue-tui events | head -1`: a closed pipe is a normal end, not a failure."""
+    hub.stuck()
+    proc = start("events", "--host", hub.url, "--model", MODEL, "--interval", "0.5")
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert "appeared" in proc.stdout.readline()
+        proc.stdout.close()  # what `head -1` does after its line
+        hub.enqueue(1)  # news to write into the closed pipe
+        stderr = proc.stderr.read()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (proc.returncode, stderr) == (0, "")
 
 
 # -- wait -----------------------------------------------------------------------------------
@@ -273,6 +363,21 @@ def test_wait_exits_124_on_timeout(hub: Hub) -> None:
     assert result.exit_code == 124
     (line,) = result.stdout.splitlines()
     assert fields(line) == ["timeout", gid, MODEL, "still queued"]
+    assert result.stderr == (
+        f"queue-tui: timed out after 1.5s waiting for generation {gid} on {hub.url} (queued)\n"
+    )
+
+
+def test_wait_timeout_line_counts_and_names_the_unfinished(hub: Hub) -> None:
+    stuck = hub.stuck()
+    ghost = "66666666-6666-4666-8666-666666666666"
+    result = run("wait", stuck, ghost, "--host", hub.url, "--timeout", "1.5", "--json")
+    assert result.exit_code == 124
+    assert [g["outcome"] for g in json.loads(result.stdout)["generations"]] == ["timeout"] * 2
+    assert result.stderr == (
+        f"queue-tui: timed out after 1.5s waiting for 2 generations on {hub.url} "
+        f"(1 queued, 1 not seen yet): {stuck}, {ghost}\n"
+    )
 
 
 def test_wait_exits_8_for_an_id_never_seen(hub: Hub) -> None:
@@ -282,6 +387,21 @@ def test_wait_exits_8_for_an_id_never_seen(hub: Hub) -> None:
     assert result.exit_code == 8, (result.output, result.stderr)
     outcomes = {fields(line)[1]: fields(line)[0] for line in result.stdout.splitlines()}
     assert outcomes == {gid: "succeeded", ghost: "never-seen"}
+    assert result.stderr == (
+        f"queue-tui: generation {ghost} was never seen on {hub.url} "
+        "(in no answer from the hub after the 1s grace)\n"
+    )
+
+
+def test_wait_shows_the_line_of_a_traceback_that_says_what_went_wrong(hub: Hub) -> None:
+    """The text line shows a traceback's exception line; --json keeps the whole error."""
+    gid = hub.fail("77777777-7777-4777-8777-777777777777", TRACEBACK)
+    text = run("wait", gid, "--host", hub.url, "--timeout", "20")
+    assert text.exit_code == 1, (text.output, text.stderr)
+    (line,) = text.stdout.splitlines()
+    assert fields(line) == ["failed", gid, MODEL, f"error: {HEADLINE}"]
+    as_json = run("wait", gid, "--host", hub.url, "--timeout", "20", "--json")
+    assert json.loads(as_json.stdout)["generations"][0]["error"] == TRACEBACK
 
 
 def test_wait_fail_fast_stops_at_the_first_failure(hub: Hub) -> None:

@@ -205,6 +205,24 @@ def test_failure_is_one_stderr_line_and_exit_code(
     assert message in lines[0]
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["wait"], "Missing argument 'ID...'. See 'queue-tui wait --help'."),
+        (["list", "--status", "bogus"], "Invalid value for '--status'"),
+        (["wait", "a1", "--grace", "soon"], "Invalid value for '--grace'"),
+        (["bogus"], "No such command 'bogus'. See 'queue-tui --help'."),
+        (["--bogus"], "No such option '--bogus'"),
+    ],
+)
+def test_clicks_own_usage_errors_are_one_line_too(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("queue-tui: ") and message in line
+
+
 def test_token_over_plain_http_is_refused_before_any_request() -> None:
     with respx.mock(assert_all_called=False) as mock:
         route = mock.get("http://hub.example.com/api/ai/queue").respond(json={})

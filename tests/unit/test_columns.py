@@ -13,12 +13,14 @@ from queue_tui.api.models import (
     parse_generation,
 )
 from queue_tui.core.columns import (
+    COLUMN_BY_NAME,
     COLUMN_NAMES,
     COLUMNS,
     DEFAULT_MARK,
     LIST_COLUMNS,
     durations,
     layout,
+    list_columns,
     row_texts,
     status_label,
     wait_growing,
@@ -29,6 +31,8 @@ from queue_tui.demo import simulator
 def test_every_column_is_one_entry_the_table_and_list_read() -> None:
     assert len(set(COLUMN_NAMES)) == len(COLUMNS)
     assert cli.LIST_COLUMNS == ("STATUS", "MODEL", "MEDIA", "AGE", "WAIT", "RUN", "REPO", "ID")
+    # ...and ERROR when a printed row failed.
+    assert [c.list_title for c in LIST_COLUMNS] == [*cli.LIST_COLUMNS, "ERROR"]
     assert all(c.sort is not None or not c.sort_static for c in COLUMNS)
     row = parse_generation({"generation_id": "g1", "status": "queued", "enqueued_at": 100})
     assert len(row_texts(row, 160.0)) == len(COLUMNS)
@@ -77,7 +81,7 @@ def test_list_and_table_show_a_bad_field_the_same_way() -> None:
     listed = {
         c.name: text
         for c, text in zip(
-            LIST_COLUMNS, cli.format_table([row], 100.0).splitlines()[1].split(), strict=True
+            list_columns([row]), cli.format_table([row], 100.0).splitlines()[1].split(), strict=True
         )
     }
     for name in ("model", "age", "wait", "target"):
@@ -93,3 +97,31 @@ def test_a_narrow_table_drops_the_prompt_then_the_target() -> None:
     assert "prompt" in wide and "target" in wide
     assert "prompt" not in middle and "target" in middle
     assert "target" not in narrow and widths["model"] == 8
+
+
+def test_list_adds_the_error_column_for_failed_rows_but_the_table_does_not_yet() -> None:
+    tb = 'Traceback (most recent call last):\n  File "w.py", line 1\nValueError: bad seed\n'
+    failed = parse_generation({"generation_id": "f1", "status": "failed", "error_message": tb})
+    mute = parse_generation({"generation_id": "f2", "status": "failed"})
+    queued = parse_generation({"generation_id": "q1", "status": "queued"})
+    header, *lines = cli.format_table([failed, mute, queued], 100.0).splitlines()
+    assert header.split()[-2:] == ["ID", "ERROR"]
+    assert lines[0].endswith("  f1  ValueError: bad seed")
+    assert lines[1].endswith("  f2  —")  # failed without a message
+    assert lines[2].split()[-1] == "q1"  # not failed: no error
+    assert "ERROR" not in cli.format_table([queued], 100.0)
+    # Declared in COLUMNS, but the dashboard's table does not show it yet.
+    assert not COLUMN_BY_NAME["error"].shown_by_default
+    for width in (60, 120, 400):
+        assert "error" not in layout(width, {"model": 22, "target": 34}, 2)[0]
+
+
+def test_list_cuts_long_values_for_a_terminal_and_keeps_them_whole_otherwise() -> None:
+    repo = "a-rather-long-repository-name/with/several/folders/deep"
+    row = parse_generation(
+        {"generation_id": "g1", "status": "queued", "model_name": "m" * 40, "target_repo": repo}
+    )
+    cut = cli.format_table([row], 100.0).splitlines()[1].split()
+    whole = cli.format_table([row], 100.0, whole=True).splitlines()[1].split()
+    assert (cut[1], cut[-2]) == ("m" * 27 + "…", repo[:35] + "…")
+    assert (whole[1], whole[-2]) == ("m" * 40, repo)

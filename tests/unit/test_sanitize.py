@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_tui.sanitize import ELLIPSIS, clean, first_line, safe_url
+from queue_tui.sanitize import ELLIPSIS, clean, error_headline, first_line, safe_url
 
 # Every C0 and C1 control, DEL, and the bidi embeddings/overrides/isolates.
 FORBIDDEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
@@ -152,6 +152,35 @@ def test_clean_non_strings_and_none() -> None:
 def test_first_line_skips_blank_lines_and_cleans() -> None:
     assert first_line("\n  \n\x1b[31mboom\x1b[0m: oom\nsecond") == "boom: oom"
     assert first_line("   ") == ""
+
+
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    '  File "/srv/worker/runner.py", line 214, in run\n'
+    "    output = pipeline(**params)\n"
+    "\x1b[31mRuntimeError: CUDA error: device-side assert triggered\x1b[0m\n"
+    "\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "headline"),
+    [
+        # A traceback: its last non-empty line (the exception), cleaned.
+        (TRACEBACK, "RuntimeError: CUDA error: device-side assert triggered"),
+        ("\n\n" + TRACEBACK, "RuntimeError: CUDA error: device-side assert triggered"),
+        # Anything else: its first non-empty line.
+        ("\n  Content policy violation\nsee the docs\n", "Content policy violation"),
+        ("Worker lost\nTraceback (most recent call last):\nValueError: x", "Worker lost"),
+        ("   \n", ""),
+        (None, ""),
+    ],
+)
+def test_error_headline_is_a_tracebacks_last_line_else_the_first(
+    message: str | None, headline: str
+) -> None:
+    assert error_headline(message) == headline
+    assert error_headline(message, max_len=12) == clean(headline, max_len=12)
 
 
 @pytest.mark.parametrize(
