@@ -2,7 +2,7 @@
 
     python benchmarks/memory_soak.py [--minutes N] [--only demo|flaky] [--quick]
 
-The real CLI runs in a real pty at 80x24 for N minutes (default 30; `--quick`: a few
+The real CLI runs in a real pty at 80x24 for N minutes (default 60; `--quick`: a few
 seconds, the smoke test), two dashboards side by side:
 
 - `python -m queue_tui --demo --chaos`: the embedded demo hub in-process, busy, with
@@ -102,7 +102,7 @@ def run_hub() -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds (the smoke test)")
-    parser.add_argument("--minutes", type=float, default=30.0, help="length of the run")
+    parser.add_argument("--minutes", type=float, default=60.0, help="length of the run")
     parser.add_argument("--only", choices=("demo", "flaky"), help="run one dashboard only")
     parser.add_argument("--hub", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)

@@ -119,6 +119,13 @@ def snapshot(rows: list[Generation], now: float) -> PollSucceeded:
     return PollSucceeded(Snapshot(result))
 
 
+def show_page(app: QueueApp, message: PollSucceeded) -> None:
+    """What the app does with a page: the poll worker has the model observe it, then the
+    UI shows it (both on the event loop, timed together as one stall)."""
+    app.model.observe_snapshot(message.snapshot)
+    app.on_poll_succeeded(message)
+
+
 async def wait_for(condition: Any, what: str, timeout: float = 120.0) -> None:
     deadline = time.perf_counter() + timeout
     while not condition():
@@ -154,7 +161,7 @@ async def measure_dashboard(
                 previous = page
                 clock.set(now)
                 message = snapshot(page.generations, now)
-                stall = await meter.measure(lambda m=message: app.on_poll_succeeded(m))
+                stall = await meter.measure(lambda m=message: show_page(app, m))
                 stalls.append(stall)
         # Rows that vanished stay listed (pending, then lingering) as the app shows them.
         assert app.polls == 1 + len(pages.polls)

@@ -245,8 +245,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 # -- the human table ------------------------------------------------------------------
 
 #: The dashboard's columns that `list` always prints (`Column.list_title`,
-#: `Column.list_text`); ERROR joins them when a printed row failed (`Column.list_if`).
-LIST_COLUMNS = tuple(c.list_title for c in columns.LIST_COLUMNS if c.list_if is None)
+#: `Column.list_text`); ERROR joins them when a printed row failed (`Column.shown_if`).
+LIST_COLUMNS = tuple(c.list_title for c in columns.LIST_COLUMNS if c.shown_if is None)
 
 
 def format_table(

@@ -4,17 +4,20 @@ command) and the rules every view of a row shares (table, detail pane, `list`):
 - a field the hub sent with a value of the wrong type shows `?` (which fields:
   `core.dashboard.bad_fields`), and so does a time computed from one (`bad_times`);
 - a wait or run time still growing (`wait_growing`, `run_growing`) is shown coarse and
-  ticks (`fmt_coarse`); a final one is exact (`fmt_duration`).
+  ticks (`fmt_coarse`); a final one is exact (`fmt_duration`) in the detail pane and in
+  `list`. The table shows every time coarse: one precision across AGE, WAIT and RUN
+  (`AGE 1m` never sits beside `WAIT 1m45s`), and never wider than its column.
 
 Adding a column is one `Column` in `COLUMNS`: the dashboard's table reads it for its
 cells, header, sort, layout and ticking; give it a `list_title` to print it in `list`
-(`list_columns`: the ones printed for some rows).
+(`list_columns`: the ones printed for some rows). The table's default order is no
+column's: `QUEUE_ORDER` (its header shows no sort arrow).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +30,7 @@ from queue_tui.core.dashboard import (  # a row's marks and its fields of the wr
     RowMark,
     bad_fields,
 )
-from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_duration
+from queue_tui.core.timefmt import COARSE_WIDTH, DASH, fmt_coarse, fmt_duration
 from queue_tui.sanitize import clean, error_headline
 
 # -- statuses as shown ------------------------------------------------------------------
@@ -103,22 +106,27 @@ def age_text(gen: Generation, now: float, *, exact: bool = False) -> str:
     return (fmt_duration if exact else fmt_coarse)(gen.age_seconds(now))
 
 
-def wait_text(gen: Generation, now: float, *, exact: bool = False) -> str:
-    """The queue wait: coarse while it grows (it ticks), exact once final or when `exact`;
-    `?` from a bad field."""
+def wait_text(gen: Generation, now: float, *, exact: bool = False, coarse: bool = False) -> str:
+    """The queue wait: coarse while it grows (it ticks) or when `coarse` (the table),
+    exact once final or when `exact`; `?` from a bad field."""
     if gen.invalid_fields and bad_times(gen, bad_fields(gen))[1]:
         return BAD_VALUE
     seconds = gen.wait_seconds(now)
-    return fmt_coarse(seconds) if not exact and wait_growing(gen) else fmt_duration(seconds)
+    if coarse or (not exact and wait_growing(gen)):
+        return fmt_coarse(seconds)
+    return fmt_duration(seconds)
 
 
-def run_text(gen: Generation, now: float, *, exact: bool = False) -> str:
+def run_text(gen: Generation, now: float, *, exact: bool = False, coarse: bool = False) -> str:
     """The run time: coarse while it grows (a long run repaints once a minute, not every
-    second), exact once final or when `exact`; `?` from a bad field."""
+    second) or when `coarse` (the table), exact once final or when `exact`; `?` from a
+    bad field."""
     if gen.invalid_fields and bad_times(gen, bad_fields(gen))[2]:
         return BAD_VALUE
     seconds = gen.run_seconds(now)
-    return fmt_coarse(seconds) if not exact and run_growing(gen) else fmt_duration(seconds)
+    if coarse or (not exact and run_growing(gen)):
+        return fmt_coarse(seconds)
+    return fmt_duration(seconds)
 
 
 def durations(gen: Generation, now: float) -> tuple[str, str]:
@@ -233,6 +241,14 @@ def _by_target(now: float, reverse: bool) -> RowKey:
     return lambda g: (missing_last(g.target.casefold() or None, reverse), g.generation_id)
 
 
+def _by_age(now: float, reverse: bool) -> RowKey:
+    # The oldest (the earliest enqueued) has the largest age: "AGE ▼" puts it first.
+    return lambda g: (
+        missing_last(-g.enqueued_at if g.enqueued_at is not None else None, reverse),
+        g.generation_id,
+    )
+
+
 def _by_queue_order(now: float, reverse: bool) -> RowKey:
     # Queue order: rows in flight by enqueue time (the same for any `now`), oldest
     # first, ties by id as the ETAs count positions; then rows whose status the hub
@@ -288,7 +304,7 @@ class Column:
     sort_static: bool = True
     #: Sorting by it starts with the largest value first (the header's first arrow).
     descending_first: bool = False
-    #: The key sorts the shown direction the other way round ("AGE ▼": oldest first).
+    #: The key sorts the direction the other way round (queue order: oldest first).
     ascending_key: bool = False
     #: Width: fixed; or, with `max_width`, fitted to its widest cell between `min_width`
     #: and `max_width` (`width` until a row arrives); or `fill`: what is left over.
@@ -299,7 +315,7 @@ class Column:
     #: 0: always shown (from the start). 1, 2...: shown when the table is wide enough,
     #: the highest dropped first on a narrow terminal.
     priority: int = 0
-    #: In the dashboard's table at all (False: declared for `list` only, for now).
+    #: In the dashboard's table at all (False: declared for `list` only).
     in_table: bool = True
     #: Its text changes as time passes (recomputed by the tick, rows on screen only).
     ticks: bool = False
@@ -314,16 +330,22 @@ class Column:
     #: On a terminal, `list` cuts the text to this many characters with `…` (0: never);
     #: into a file or a pipe it prints whole values.
     list_width: int = 0
-    #: `list` prints the column only when one of the rows it prints passes this test.
-    list_if: Callable[[Generation], bool] | None = None
+    #: The table and `list` show the column only when one of the rows they show passes
+    #: this test (ERROR: a failed row).
+    shown_if: Callable[[Generation], bool] | None = None
 
     @property
     def shown_by_default(self) -> bool:
-        return self.priority == 0 and self.in_table
+        return self.priority == 0 and self.in_table and self.shown_if is None
 
     @property
     def fitted(self) -> bool:
         return self.max_width > 0
+
+    @property
+    def least_width(self) -> int:
+        """The narrowest the table draws it (without the padding)."""
+        return self.min_width if self.fitted or self.fill else self.width
 
 
 def _age_cell(g: Generation, mark: RowMark, now: float) -> str:
@@ -331,17 +353,19 @@ def _age_cell(g: Generation, mark: RowMark, now: float) -> str:
 
 
 def _wait_cell(g: Generation, mark: RowMark, now: float) -> str:
-    return wait_text(g, now)
+    return wait_text(g, now, coarse=True)
 
 
 def _run_cell(g: Generation, mark: RowMark, now: float) -> str:
-    return run_text(g, now)
+    return run_text(g, now, coarse=True)
 
 
 _model_list = _text_cell("model_name", None)
 _media_list = _text_cell("media_type", None)
 _target_list = _target_cell(None)
 
+# On a narrow terminal STATUS, MODEL, AGE and ID stay; then ETA, RUN and WAIT; MEDIA,
+# TARGET and PROMPT go first, and ERROR (shown only beside failed rows) before them.
 COLUMNS: tuple[Column, ...] = (
     Column(
         "status", "STATUS", lambda g, m, now: status_text(g, m), _by_status,
@@ -355,36 +379,36 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "media", "MEDIA", _text_cell("media_type"), _by_text("media_type"),
-        width=5, list_title="MEDIA", list_width=8,
+        width=5, priority=4, list_title="MEDIA", list_width=8,
         list_text=lambda g, now: _media_list(g, DEFAULT_MARK, now),
     ),
     Column(
         "prompt", "PROMPT", _text_cell("prompt", dash=True), _by_prompt,
-        min_width=12, fill=True, priority=2,
+        min_width=12, fill=True, priority=6,
     ),
     Column(
-        "age", "AGE", _age_cell, _by_queue_order,
-        descending_first=True, ascending_key=True, width=6, ticks=True, right=True,
+        "age", "AGE", _age_cell, _by_age,
+        descending_first=True, width=COARSE_WIDTH, ticks=True, right=True,
         list_title="AGE", list_text=lambda g, now: age_text(g, now, exact=True),
     ),
     Column(
         "wait", "WAIT", _wait_cell, _by_wait, sort_static=False,
-        descending_first=True, width=6, ticks=True, right=True,
+        descending_first=True, width=COARSE_WIDTH, priority=3, ticks=True, right=True,
         list_title="WAIT", list_text=lambda g, now: wait_text(g, now, exact=True),
     ),
     Column(
         "run", "RUN", _run_cell, _by_run, sort_static=False,
-        descending_first=True, width=6, ticks=True, right=True,
+        descending_first=True, width=COARSE_WIDTH, priority=2, ticks=True, right=True,
         list_title="RUN", list_text=lambda g, now: run_text(g, now, exact=True),
     ),
     # `short_eta`: `<1m`, `~4m`, `~2h`, `~3d` (the detail pane has the long form).
     Column(
         "eta", "ETA", lambda g, m, now: m.eta, None, sort_static=False,
-        width=4, reads_mark=True, right=True,
+        width=4, priority=1, reads_mark=True, right=True,
     ),
     Column(
         "target", "TARGET", _target_cell(CELL_MAX), _by_target,
-        width=12, min_width=8, max_width=34, priority=1, list_title="REPO", list_width=36,
+        width=12, min_width=8, max_width=34, priority=5, list_title="REPO", list_width=36,
         list_text=lambda g, now: _target_list(g, DEFAULT_MARK, now),
     ),
     Column(
@@ -392,23 +416,32 @@ COLUMNS: tuple[Column, ...] = (
         width=SHORT_ID, list_title="ID", list_width=36,
         list_text=lambda g, now: clean(g.generation_id),
     ),
-    # Not in the dashboard's table yet (`in_table`); in `list` when a failed row is.
+    # The error's headline, beside failed rows only (`shown_if`), in the table and `list`.
     Column(
         "error", "ERROR", lambda g, m, now: error_text(g), _by_error,
-        min_width=12, fill=True, priority=3, in_table=False,
-        list_title="ERROR", list_width=60, list_if=_is_failed,
+        min_width=12, fill=True, priority=7,
+        list_title="ERROR", list_width=60, shown_if=_is_failed,
         list_text=lambda g, now: error_text(g, None),
     ),
 )  # fmt: skip
+#: The table's default order, no column's: rows in flight by enqueue time (as the hub
+#: works through them), then rows of a status nobody told us about, then finished rows.
+#: Its header shows no sort arrow: the rows are not in any one column's order.
+QUEUE_ORDER = Column(
+    "queue", "", lambda g, m, now: "", _by_queue_order,
+    descending_first=True, ascending_key=True, in_table=False,
+)  # fmt: skip
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+#: What the table can sort by: a column, or the queue order.
+SORT_BY_NAME: dict[str, Column] = {**COLUMN_BY_NAME, QUEUE_ORDER.name: QUEUE_ORDER}
 #: The columns the `list` command can print, in order.
 LIST_COLUMNS: tuple[Column, ...] = tuple(c for c in COLUMNS if c.list_title and c.list_text)
 
 
 def list_columns(rows: Sequence[Generation]) -> tuple[Column, ...]:
-    """The columns `list` prints for these rows: a `list_if` one only when a row passes."""
-    return tuple(c for c in LIST_COLUMNS if c.list_if is None or any(c.list_if(g) for g in rows))
+    """The columns `list` prints for these rows: a `shown_if` one only when a row passes."""
+    return tuple(c for c in LIST_COLUMNS if c.shown_if is None or any(c.shown_if(g) for g in rows))
 
 
 _CELL_TEXTS = tuple(c.text for c in COLUMNS)
@@ -419,32 +452,56 @@ def row_texts(g: Generation, now: float, mark: RowMark = DEFAULT_MARK) -> list[s
     return [text(g, mark, now) for text in _CELL_TEXTS]
 
 
-def layout(width: int, fitted: Mapping[str, int], pad: int) -> tuple[list[str], dict[str, int]]:
+#: Optional columns up to this priority (the ETA) may narrow the always-shown fitted
+#: columns (MODEL) down to their `width` to get on screen (a 60-column terminal).
+SQUEEZE_PRIORITY = 1
+
+
+def layout(
+    width: int, fitted: Mapping[str, int], pad: int, present: Collection[str] = ()
+) -> tuple[list[str], dict[str, int]]:
     """The columns shown in `width` cells, in order, and their text widths (`pad`: the
-    padding of each column). `fitted`: each fitted column's width, clamped to its limits.
+    padding of each column). `fitted`: each fitted column's width, clamped to its limits;
+    `present`: the columns with a `shown_if` that a row shown passes (the others are
+    left out).
 
     The always-shown columns first; then the optional ones, lowest priority first, as many
-    as fit at their least width: they share what is left (a fitted one up to its share,
-    the fill column the rest; a fitted one alone takes up to its most). Narrower than the
-    always-shown columns: their fitted columns shrink."""
-    always = [c for c in COLUMNS if c.in_table and c.priority == 0]
+    as fit at their least width (`Column.least_width`): a fixed one takes its width, the
+    others share what is left (a fitted one up to its share, the fill columns the rest; a
+    fitted one without a fill column takes up to its most). For the ETA
+    (`SQUEEZE_PRIORITY`) the always-shown fitted columns narrow down to their `width`.
+    Narrower than the always-shown columns: their fitted columns shrink."""
+    table = [c for c in COLUMNS if c.in_table and (c.shown_if is None or c.name in present)]
+    always = [c for c in table if c.priority == 0]
     widths = {c.name: fitted[c.name] if c.fitted else c.width for c in always}
     avail = width - sum(widths.values()) - pad * len(always)
-    optional = sorted((c for c in COLUMNS if c.in_table and c.priority), key=lambda c: c.priority)
+    squeezable = [c for c in always if c.fitted]
+    spare = sum(max(0, widths[c.name] - c.width) for c in squeezable)
+    optional = sorted((c for c in table if c.priority), key=lambda c: c.priority)
     shown: list[Column] = []
     for n in range(len(optional), 0, -1):
-        if avail >= sum(c.min_width + pad for c in optional[:n]):
+        need = sum(c.least_width + pad for c in optional[:n])
+        if avail + (spare if optional[n - 1].priority <= SQUEEZE_PRIORITY else 0) >= need:
             shown = optional[:n]
+            for c in squeezable:  # (only when it had to)
+                cut = min(max(0, need - avail), max(0, widths[c.name] - c.width))
+                widths[c.name] -= cut
+                avail += cut
             break
     if shown:
+        flexible = [c for c in shown if c.fitted or c.fill]
         room = avail - pad * len(shown)
-        fills = [c for c in shown if c.fill]
-        share = room // len(shown)
         for c in shown:
+            if c not in flexible:
+                widths[c.name] = c.width
+                room -= c.width
+        fills = [c for c in flexible if c.fill]
+        share = room // max(1, len(flexible))
+        for c in flexible:
             if not c.fill:
                 limit = max(c.min_width, share)
                 widths[c.name] = min(fitted[c.name], limit) if fills else min(c.max_width, limit)
-        left = room - sum(widths[c.name] for c in shown if not c.fill)
+        left = room - sum(widths[c.name] for c in flexible if not c.fill)
         for i, c in enumerate(fills):
             widths[c.name] = left // len(fills) + (left % len(fills) if i == 0 else 0)
     elif width and avail < 0 and width >= 40:

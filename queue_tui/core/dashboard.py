@@ -57,6 +57,9 @@ TOASTS_PER_BATCH = 3
 #: Lifecycle events kept in `announced` (for tests and tools), newest last: a day of
 #: events would be tens of thousands of rows kept alive.
 ANNOUNCED_KEPT = 500
+#: Events waiting for the next `announce`, at most (the newest, and every watched row's):
+#: paused (the screen holds still) for a night, the dashboard must not keep them all.
+UNANNOUNCED_KEPT = 5000
 FAILURE_TIMEOUT = 8.0
 WATCHED_TIMEOUT = 20.0
 #: Characters of why an outcome is unknown, in the detail pane.
@@ -278,6 +281,9 @@ class DashboardModel:
         self.announced: list[LifecycleEvent] = []
         self.toast_gate = ToastGate()
         self._unannounced: list[LifecycleEvent] = []
+        #: Rows with news since the table last showed the rows (`rows`): while paused the
+        #: screen holds still and the status bar counts them.
+        self._unshown: set[str] = set()
         self._observed_key: tuple[Any, ...] | None = None
         self._next_expiry = math.inf
         self._pending_shown: list[str] = []
@@ -307,14 +313,6 @@ class DashboardModel:
         self.queue_events(events)
         return bool(events or added), added > 0
 
-    def observe_now(self, snapshot: Snapshot) -> None:
-        """A page that did not come through the poll worker (posted by a test or a
-        benchmark): observe it at once, without resolving anything."""
-        quiet = self._note_filters(snapshot)
-        result = snapshot.result
-        events = self.tracker.observe(result.page.generations, self.clock(), filters=result.filters)
-        self.queue_events(events, quiet)
-
     def _note_filters(self, snapshot: Snapshot) -> bool:
         """True for the first page of a view: rows it lists as already finished are old
         news (a `--status failed` view), not something that just happened."""
@@ -329,10 +327,25 @@ class DashboardModel:
             if quiet and event.is_final and event.source == "poll":
                 continue
             self._unannounced.append(event)
+            if len(self._unshown) < UNANNOUNCED_KEPT:
+                self._unshown.add(event.generation_id)
+        excess = len(self._unannounced) - UNANNOUNCED_KEPT
+        if excess > 0:
+            watched = self.tracker.watched
+            self._unannounced = [
+                e
+                for i, e in enumerate(self._unannounced)
+                if i >= excess or e.generation_id in watched
+            ]
 
     @property
     def has_news(self) -> bool:
         return bool(self._unannounced)
+
+    @property
+    def changes_waiting(self) -> int:
+        """Rows with news the table does not show yet (while paused)."""
+        return len(self._unshown)
 
     # -- what the table shows --------------------------------------------------------------
 
@@ -349,6 +362,7 @@ class DashboardModel:
         hub still lists them, under a terminal status filter). `h` hides the lingering
         ones later, like a filter (they still count in the status bar's total).
         """
+        self._unshown.clear()
         tracker = self.tracker
         linger = tracker.linger
         etas = self.stats.etas if self.stats is not None else {}
@@ -445,7 +459,7 @@ class DashboardModel:
             if self.filters.status:
                 return f"No {self.filters.status} generations."
             return "The queue is empty: nothing is queued or processing."
-        return "No generations match the filters (ctrl+l clears them)."
+        return "No generations match the filters (F clears them)."
 
     def status_state(self, poller: Poller, monotonic: float, shown: int) -> StatusState:
         """The status bar's state now: the link, the poller (`monotonic` is its clock)
@@ -455,9 +469,13 @@ class DashboardModel:
         return StatusState(
             host=self.settings.display_host,
             paused=poller.paused,
+            waiting=self.changes_waiting if poller.paused else 0,
             error=link.error,
             error_kind=None if failure is None else failure.error.kind,
-            retry_in=None if failure is None else max(0.0, failure.next_try_at - monotonic),
+            retry_in=None
+            if failure is None or failure.stopped
+            else max(0.0, failure.next_try_at - monotonic),
+            stopped=failure is not None and failure.stopped,
             in_flight=poller.in_flight,
             in_flight_for=None if sent is None else max(0.0, monotonic - sent),
             since_ok=None if link.last_ok_at is None else max(0.0, now - link.last_ok_at),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,9 @@ DEFAULT_BACKOFF_CAP = 60.0
 #: After a 401/403 the poller stops hammering: one slow retry per this many seconds,
 #: until the user refreshes (new token, or the hub fixed).
 AUTH_RETRY_DELAY = 60.0
+#: Faults that retrying cannot fix (the token refused over plain http: a setting of this
+#: run): the poller stops until the user asks again (`refresh_now`, the dashboard's r).
+STOPS_POLLING = frozenset({"insecure"})
 
 
 def backoff_delay(
@@ -67,10 +71,15 @@ class PollFailed:
     error: QueueError
     #: Consecutive failures so far, this one included.
     attempt: int
-    #: Seconds until the next try.
+    #: Seconds until the next try (`math.inf`: none until the user asks, `stopped`).
     delay: float
     #: `time.monotonic()` of the next try, for a "retrying in Ns" countdown.
     next_try_at: float = field(default=0.0)
+
+    @property
+    def stopped(self) -> bool:
+        """Retrying cannot fix this fault: the poller waits for `refresh_now`."""
+        return math.isinf(self.delay)
 
 
 PollOutcome = Snapshot | PollFailed
@@ -139,9 +148,12 @@ class Poller:
     # -- the loop ------------------------------------------------------------------------
 
     def next_delay(self, error: QueueError | None) -> float:
-        """Seconds to wait after an outcome; `self.failures` already counts this one."""
+        """Seconds to wait after an outcome; `self.failures` already counts this one.
+        `math.inf` after a fault in `STOPS_POLLING`: no retry until `refresh_now`."""
         if error is None:
             return self.interval
+        if error.kind in STOPS_POLLING:
+            return math.inf
         return backoff_delay(
             self.interval, self.failures, error, cap=self.backoff_cap, rng=self._rng
         )
@@ -196,6 +208,11 @@ class Poller:
             if asyncio.iscoroutine(result):
                 await result
             delay = self.interval if isinstance(outcome, Snapshot) else outcome.delay
+            if math.isinf(delay):
+                # Retrying cannot fix it: no timer, the next try is the user's (r).
+                self.next_poll_at = None
+                await self._wake.wait()
+                continue
             self.next_poll_at = self._monotonic() + delay
             if self._wake.is_set():
                 continue

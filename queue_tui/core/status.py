@@ -58,7 +58,8 @@ def fault_advice(error: QueueError, token_help: str = "") -> str:
     if error.kind == "not_found":
         return f"{message} Check --host (or QUEUE_TUI_HOST)."
     if error.kind == "insecure":
-        return message
+        # A setting of this run: no retry can work (the poller stops, `STOPS_POLLING`).
+        return f"{message}. Polling has stopped: start queue-tui again with either."
     return f"{message}. Retrying with backoff; r retries now."
 
 
@@ -75,12 +76,16 @@ class StatusState:
 
     host: str = ""
     paused: bool = False
+    #: While paused: rows with changes the screen holds back until `p` resumes.
+    waiting: int = 0
     #: The fault sentence of the last poll (`fault_summary`), None once a poll succeeds.
     error: str | None = None
     #: `QueueError.kind` of that fault.
     error_kind: str | None = None
     #: Seconds until the next retry while failing.
     retry_in: float | None = None
+    #: No retry until the user asks (r): retrying cannot fix the fault.
+    stopped: bool = False
     #: A request is on its way (the countdown says "retrying now").
     in_flight: bool = False
     #: Seconds that request has been waiting for its answer (None: not known).
@@ -110,11 +115,21 @@ class StatusState:
         return self.error is not None or self.since_ok > STALE_INTERVALS * self.interval
 
 
+def paused_phrase(state: StatusState) -> str:
+    """`paused`, `paused, 3 changes waiting`."""
+    n = state.waiting
+    if not n:
+        return "paused"
+    return f"paused, {n} change{'' if n == 1 else 's'} waiting"
+
+
 def retry_phrase(state: StatusState) -> str:
     """What the poller is doing about the fault: `retrying in 12s`, `retrying now…`,
     `retrying, no answer for 12s`, `paused (p resumes)`."""
     if state.paused:
-        return "paused (p resumes)"
+        return f"{paused_phrase(state)} (p resumes)"
+    if state.stopped and not state.in_flight:
+        return "polling stopped (r tries again)"
     if state.in_flight:
         waited = state.in_flight_for
         if waited is not None and waited >= SLOW_ANSWER:

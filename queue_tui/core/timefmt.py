@@ -24,10 +24,17 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{d}d{h:02d}h"
 
 
+#: The most cells `fmt_coarse` ever takes (`23h59m`): the table's time columns fit it.
+COARSE_WIDTH = 6
+
+
 def fmt_coarse(seconds: float | None) -> str:
     """Like fmt_duration but ticking coarsely: seconds only during the first minute,
     then whole minutes, then hours. A row's relative time repaints at most once a
-    minute after its first minute, which keeps an idle dashboard quiet over ssh."""
+    minute after its first minute, which keeps an idle dashboard quiet over ssh.
+
+    Never wider than `COARSE_WIDTH`: `59s`, `59m`, `23h59m`, `9d23h`, then whole days
+    (`370d`), then years (`12y`)."""
     if seconds is None:
         return DASH
     s = int(max(0.0, seconds))
@@ -40,7 +47,12 @@ def fmt_coarse(seconds: float | None) -> str:
     if h < 24:
         return f"{h}h{m:02d}m"
     d, h = divmod(h, 24)
-    return f"{d}d{h:02d}h"
+    if d < 10:
+        return f"{d}d{h:02d}h"
+    if d < 1000:
+        return f"{d}d"
+    years = d // 365
+    return f"{years}y" if years < 100_000 else ">1e5y"
 
 
 def fmt_local(ts: float | None) -> str:

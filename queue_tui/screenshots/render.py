@@ -114,6 +114,7 @@ SHOTS: tuple[Shot, ...] = (
         (_press("slash", *"storyboards", "escape"), _move(2)),
     ),
     Shot("small-80x24", "queue-tui at 80x24", (80, 24), steps=(_move(1),)),
+    Shot("narrow-60x20", "queue-tui at 60x20", (60, 20), steps=(_move(1),)),
     Shot("wide", "queue-tui on a wide terminal", (160, 44), steps=(_move(4),)),
     Shot(
         "traceback-detail",

@@ -41,6 +41,7 @@ from queue_tui.core.gc_policy import freeze_long_lived
 from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
 from queue_tui.core.tracker import LifecycleEvent
 from queue_tui.sanitize import clean, safe_url
+from queue_tui.tui.browser import no_browser_reason
 from queue_tui.tui.messages import FiltersChanged, LifecycleNews, PollErrored, PollSucceeded
 from queue_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
 from queue_tui.tui.screens.detail import DetailScreen
@@ -111,7 +112,9 @@ class QueueApp(App[None]):
         Binding("o", "open_url", "Open", show=False),
         Binding("d", "toggle_detail", "Pane", show=False),
         Binding("f", "toggle_filters", "Filters", show=False),
-        Binding("ctrl+l", "clear_filters", "Clear filters", show=False, priority=True),
+        Binding("F", "clear_filters", "Clear filters", show=False),
+        # As in shells, vim, less and htop: redraw a garbled screen (works in the filters).
+        Binding("ctrl+l", "redraw", "Redraw", show=False, priority=True),
         Binding("escape", "focus_table", "Back to table"),
         Binding("question_mark", "help", "Help"),
     ]
@@ -134,7 +137,8 @@ class QueueApp(App[None]):
         self.poller = Poller(
             client, settings.filters, interval=settings.interval, monotonic=monotonic
         )
-        #: Pages whose follow-up (backfill, resolution) is done: tests wait on it.
+        #: Pages whose follow-up (backfill, resolution) is done: the screenshot renderer
+        #: (`queue_tui.screenshots.render`) and tests wait on it.
         self.follow_ups = 0
         #: Set once the screen has painted the last page posted (see `_post_outcome`).
         self._page_shown = asyncio.Event()
@@ -269,7 +273,7 @@ class QueueApp(App[None]):
             # renders from the tracker, while the worker goes on to resolve what vanished.
             self.model.observe_snapshot(outcome)
             self._page_shown.clear()
-            self._post(PollSucceeded(outcome, observed=True))
+            self._post(PollSucceeded(outcome))
             # The follow-up requests (and parsing their answers) wait until the page is
             # on screen, so they never slow down showing it.
             # (`asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` can swallow
@@ -296,19 +300,20 @@ class QueueApp(App[None]):
     def on_poll_succeeded(self, message: PollSucceeded) -> None:
         snapshot = message.snapshot
         self.call_after_refresh(self._page_shown.set)
-        if not message.observed:
-            self.model.observe_now(snapshot)
         if snapshot.result.filters.server_key() != self.filters.server_key():
             return  # an answer to filters the user has since changed
         connected_again = self.model.page_shown(snapshot)
         self.table.remove_class("-stale")
+        if self.polls == 1:
+            self.call_after_refresh(freeze_long_lived)  # once painted: core/gc_policy.py
+        if self.holding:
+            self._update_status()  # a poll that was out when `p` was pressed
+            return
         self.filter_bar.learn_models({g.model_name for g in self.page_rows})
         self.refresh_stats(self.clock())
         self.render_rows()
         self.announce()
         self.show_toasts(connected_again)
-        if self.polls == 1:
-            self.call_after_refresh(freeze_long_lived)  # once painted: core/gc_policy.py
 
     def on_poll_errored(self, message: PollErrored) -> None:
         toasts = self.model.page_failed(message.failure)
@@ -355,6 +360,9 @@ class QueueApp(App[None]):
         self._update_status()
 
     def on_lifecycle_news(self, message: LifecycleNews) -> None:
+        if self.holding:
+            self._update_status()  # "paused, N changes waiting"
+            return
         if message.history:
             # Finished rows from the hub's lists: percentiles, throughput, ETAs.
             self.refresh_stats(self.clock())
@@ -366,6 +374,9 @@ class QueueApp(App[None]):
 
     def tick(self) -> None:
         """Every second: lingering rows that ran out, held toasts whose gap ended, ages."""
+        if self.holding:
+            self._update_status()
+            return
         now = self.clock()
         expired, toasts = self.model.tick(now, (self.size.width, self.size.height))
         if expired:
@@ -455,8 +466,16 @@ class QueueApp(App[None]):
             return
         self.poller.refresh_now()
 
+    @property
+    def holding(self) -> bool:
+        """Paused: the screen holds still (rows, ages, toasts) while the model keeps
+        learning from the event stream; `p` shows what changed."""
+        return self.poller.paused
+
     def action_toggle_pause(self) -> None:
-        self.poller.toggle_pause()
+        if not self.poller.toggle_pause():
+            self.render_rows()
+            self.announce()
         self._update_status()
 
     def action_focus_search(self) -> None:
@@ -484,6 +503,10 @@ class QueueApp(App[None]):
     def action_clear_filters(self) -> None:
         self.filter_bar.set_filters(QueueFilters())
         self.notify("Filters cleared", timeout=2)
+
+    def action_redraw(self) -> None:
+        """Write every cell of the screen again (another program wrote over it)."""
+        self.refresh(repaint=True)
 
     def reset_filter(self, name: str) -> None:
         self.filter_bar.set_filters(self.filters.with_(**{name: None}))
@@ -668,12 +691,26 @@ class QueueApp(App[None]):
                 markup=False,
             )
             return
-        self.notify(f"Opening {url}", markup=False, timeout=3)
         self._open_in_browser(url)
 
     @work(thread=True, exit_on_error=False, group="browser")
     def _open_in_browser(self, url: str) -> None:
-        webbrowser.open(url)
+        # In a thread: finding the browser may start a process (xdg-settings).
+        reason = no_browser_reason()
+        if reason is None:
+            self.call_from_thread(self.notify, f"Opening {url}", markup=False, timeout=3)
+            if webbrowser.open(url):
+                return
+            reason = "none started"
+        self.call_from_thread(self._copy_url_instead, url, reason)
+
+    def _copy_url_instead(self, url: str, reason: str) -> None:
+        self.copy_to_clipboard(url)
+        self.notify(
+            f"No browser here ({reason}): copied the URL instead\n{url}",
+            markup=False,
+            timeout=6,
+        )
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -689,7 +726,7 @@ class QueueApp(App[None]):
             self.action_toggle_pause,
         )
         yield SystemCommand(
-            "Clear all filters", "Reset every filter (ctrl+l)", self.action_clear_filters
+            "Clear all filters", "Reset every filter (F)", self.action_clear_filters
         )
         for name in (*SERVER_FILTERS, "search"):
             label = name.replace("_", " ")
@@ -701,7 +738,6 @@ class QueueApp(App[None]):
         commands: list[tuple[str, str, Callable[[], object]]] = [
             ("Copy result URL or id", "Copy the selected generation's URL (c)", self.action_copy),
             ("Open result URL", "Open it in a browser (o)", self.action_open_url),
-            ("Switch theme", "Pick a colour theme", self.action_change_theme),
             ("Toggle detail pane", "Show or hide the pane (d)", self.action_toggle_detail),
             ("Sort by next column", "Cycle the sort column (s)", self.action_cycle_sort),
             (
@@ -726,7 +762,10 @@ class QueueApp(App[None]):
         for title, help_text, callback in commands:
             if not (self.settings.read_only and callback == self.action_cancel_generation):
                 yield SystemCommand(title, help_text, callback)  # read-only: no cancel
-        yield from super().get_system_commands(screen)
+        # Textual's own: Theme, Quit, Screenshot...; not its "Keys" panel (our Help, `?`).
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
 
 
 def run_dashboard(

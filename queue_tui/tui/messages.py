@@ -16,11 +16,9 @@ from queue_tui.core.poller import PollFailed, Snapshot
 
 @dataclass
 class PollSucceeded(Message):
-    """A page arrived."""
+    """A page arrived (the poll worker has had the dashboard model observe it)."""
 
     snapshot: Snapshot
-    #: The poll worker fed it to the lifecycle tracker already.
-    observed: bool = False
 
     def can_replace(self, message: Message) -> bool:
         # A newer page holds everything an older one did (it is the whole queue).

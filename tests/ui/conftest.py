@@ -9,6 +9,7 @@ depends on the poll interval (set to a minute so the timer never fires on its ow
 from __future__ import annotations
 
 import asyncio
+import webbrowser
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -111,3 +112,16 @@ class FakeMonotonic:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+@pytest.fixture
+def a_browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A desktop session with a browser: the URLs `o` hands to `webbrowser.open`
+    (recorded, nothing is started)."""
+    for name in ("SSH_CONNECTION", "SSH_TTY", "SSH_CLIENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr("webbrowser.get", lambda *a: webbrowser.BackgroundBrowser("firefox"))
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
+    return opened

@@ -12,15 +12,18 @@ from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.sanitize import clean
+from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.widgets.generations_table import GenerationsTable
 from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, wait_until
+from tests.ui.on_screen import column_x, find, screen_text, toasts_shown
 
 SIZE = (120, 36)
 
 
 def visible_range(table: GenerationsTable) -> range:
+    """The rows on screen: as many as the table's content has lines under its header."""
     top = int(table.scroll_y)
-    return range(top, top + table._viewport_rows())
+    return range(top, top + table.scrollable_content_region.height - table.header_height)
 
 
 def queued_row(gid: str, enqueued_at: float, **extra: object) -> dict[str, object]:
@@ -187,7 +190,10 @@ class TestPlaceIsKept:
                 clock.advance(60)
                 await poll(pilot)
             assert app.table.cell_text("going-away", "status") == "⊘ cancelled"
-            assert app.table.cursor_id == "going-away"
+            # Finished, it went below the rows in flight; the cursor kept its line, on
+            # the next row in flight (tests/ui/test_keys_and_habits.py).
+            assert not app.table.selected_generation.is_terminal
+            assert app.table.select_id("going-away")
             order = app.table.ordered_ids
             index = order.index("going-away")
             neighbour = order[index + 1] if index + 1 < len(order) else order[index - 1]
@@ -203,11 +209,11 @@ class TestSorting:
         app = make_app(clock=clock, sim=sim)
         async with app.run_test(size=SIZE) as pilot:
             await first_poll(pilot)
-            assert app.table.sort_column == "age"
+            assert app.table.sort_column == "queue"  # the queue order: no column's
             await pilot.press("down", "down")
             selected = app.table.cursor_id
             await pilot.press("s")
-            assert app.table.sort_column == "wait"
+            assert app.table.sort_column == "status"  # the first column
             while app.table.sort_column != "model":  # on through the visible columns
                 await pilot.press("s")
             assert app.table.cursor_id == selected
@@ -233,23 +239,21 @@ class TestSorting:
         app = make_app(clock=clock, sim=sim)
         async with app.run_test(size=SIZE) as pilot:
             await first_poll(pilot)
-            x, _ = app.table._col_x["age"]
-            await pilot.click(GenerationsTable, offset=(x + 2, 0))
+            x = column_x(app, app.table, "age")
+            await pilot.click(GenerationsTable, offset=(x, 0))
             await pilot.pause()
             assert app.table.sort_column == "age"
             first = app.table.sort_reverse
             ages = [app.table.generations[g].age_seconds(clock.now) for g in app.table.ordered_ids]
             assert ages == sorted(ages, reverse=first)
-            await pilot.click(GenerationsTable, offset=(x + 2, 0))
+            await pilot.click(GenerationsTable, offset=(x, 0))
             await pilot.pause()
             assert app.table.sort_reverse is not first
             clock.advance(10)
             await poll(pilot)
             gens = [app.table.generations[g] for g in app.table.ordered_ids]
-            flying = [g for g in gens if not g.is_terminal]
-            # Finished rows (lingering) come after the rows in flight, in both directions.
-            assert gens[: len(flying)] == flying
-            ages = [g.age_seconds(clock.now) for g in flying]
+            # Every row in age order, finished (lingering) ones too: the header says so.
+            ages = [g.age_seconds(clock.now) for g in gens]
             assert ages == sorted(ages, reverse=not first)
 
 
@@ -262,16 +266,31 @@ class TestMouse:
             await first_poll(pilot)
             table = app.table
             target = table.ordered_ids[3]
+            hover = table.get_component_rich_style("table--hover").bgcolor
+            cursor = table.get_component_rich_style("table--cursor").bgcolor
             await pilot.hover(GenerationsTable, offset=(5, 1 + 3))
-            assert table._hover == 3
+            await pilot.pause()
+            assert line_background(app, 3) == hover, "the line under the mouse is marked"
+            assert hover not in {line_background(app, row) for row in (0, 1, 2, 4, 5)}
             await pilot.click(GenerationsTable, offset=(5, 1 + 3))
             await pilot.pause()
             assert table.cursor_id == target == table.selected_key
             assert app.detail.generation.generation_id == target
-            assert table._hover is None, "the cursor takes the hover's place"
+            assert line_background(app, 3) == cursor, "the cursor takes the hover's place"
+            assert hover not in {line_background(app, row) for row in range(6)}
+            await pilot.press("down")  # ...and the hover does not come back from under it
+            assert hover not in {line_background(app, row) for row in range(6)}
+            await pilot.press("up")
             await pilot.click(GenerationsTable, offset=(5, 1 + 3))
             await pilot.pause()
-            assert app.screen is not app._main_screen, "the detail view opened"
+            assert isinstance(app.screen, DetailScreen), "the detail view opened"
+
+
+def line_background(app, row: int):
+    """The background the screen shows on the table's line for `row` (on screen)."""
+    table = app.table
+    y = table.region.y + table.header_height + row - int(table.scroll_y)
+    return app.screen.get_style_at(table.region.x + 5, y).bgcolor
 
 
 class TestFilters:
@@ -375,7 +394,7 @@ class TestFilters:
             app.table.select_id(target.generation_id)
             await pilot.press("slash", *"kling")
             assert target.generation_id not in app.table.generations
-            await pilot.press("ctrl+l")
+            await pilot.press("escape", "F")
             await pilot.pause()
             assert target.generation_id in app.table.generations
             assert app.table.cursor_id == target.generation_id
@@ -402,12 +421,12 @@ class TestFilters:
             assert app.client.sent_params[0] == {"model": "kling-v2-master", "namespace": "ox"}
             assert all(g.model_name == "kling-v2-master" for g in app.table.generations.values())
 
-    async def test_ctrl_l_clears_every_filter(self, clock: FakeClock, sim: QueueSimulator):
+    async def test_shift_f_clears_every_filter(self, clock: FakeClock, sim: QueueSimulator):
         app = make_app(clock=clock, sim=sim, media_type="video", repo="storyboards")
         async with app.run_test(size=SIZE) as pilot:
             await first_poll(pilot)
             seen, sent = app.polls, len(app.client.sent_params)
-            await pilot.press("ctrl+l")
+            await pilot.press("F")
             await wait_until(pilot, lambda: app.polls > seen, "the unfiltered poll")
             assert app.poller.filters.to_params() == {}
             # The first request after clearing is the poll (history queries may follow).
@@ -439,8 +458,9 @@ class TestDetail:
             gen = app.table.selected_generation
             assert gen is not None and gen.result_url
             assert gen.result_url in app.detail.plain_text()
-            assert gen.result_url[:40] in screen_text(app)
-            assert gen.result_url in hyperlinks(app), "shown as a terminal hyperlink"
+            x, y = find(app, gen.result_url[:40])
+            link = app.screen.get_style_at(x, y).link
+            assert link == gen.result_url, "shown as a terminal hyperlink"
             await pilot.press("c")
             assert app.clipboard == gen.result_url
 
@@ -455,10 +475,9 @@ class TestDetail:
             assert app.clipboard == gen.generation_id
 
     async def test_o_opens_only_http_urls(
-        self, clock: FakeClock, sim: QueueSimulator, monkeypatch: pytest.MonkeyPatch
+        self, clock: FakeClock, sim: QueueSimulator, a_browser: list[str]
     ):
-        opened: list[str] = []
-        monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url))
+        opened = a_browser
         sim.add_row(queued_row("bad-url", DEMO_START - 5, result_url="javascript:alert(1)"))
         sim.add_row(queued_row("good-url", DEMO_START - 4, result_url="https://hub.oxen.ai/x.png"))
         app = make_app(clock=clock, sim=sim)
@@ -480,10 +499,10 @@ class TestDetail:
             await first_poll(pilot)
             gen = app.table.selected_generation
             await pilot.press("enter")
-            assert app.screen.id != app._main_screen.id
-            assert app._detail_screen.pane.generation == gen
+            assert isinstance(app.screen, DetailScreen)
+            assert app.screen.pane.generation == gen
             await pilot.press("enter")
-            assert app.screen is app._main_screen
+            assert app.screen is app.table.screen, "back on the dashboard"
             await pilot.press("d")
             assert not app.detail.display
             await pilot.press("d")
@@ -562,21 +581,6 @@ class FlakyHub(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def hyperlinks(app) -> set[str]:
-    """Every hyperlink target on the current screen."""
-    return {
-        segment.style.link
-        for strip in app.screen._compositor.render_strips()
-        for segment in strip
-        if segment.style is not None and segment.style.link
-    }
-
-
-def screen_text(app) -> str:
-    """The current screen as plain text, line by line."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
 class TestApp:
     async def test_theme_from_settings_and_status_colours_follow_a_theme_change(
         self, clock: FakeClock, sim: QueueSimulator
@@ -598,10 +602,10 @@ class TestApp:
     ):
         settings = Settings(demo=True, interval=60.0, theme="[b]no-such-theme")
         app = make_app(clock=clock, sim=sim, settings=settings)
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             await first_poll(pilot)
             assert app.theme != "[b]no-such-theme"
-            assert any("no-such-theme" in str(n.message) for n in app._notifications)
+            assert any("no-such-theme" in toast for toast in await toasts_shown(pilot))
 
     async def test_command_palette_offers_the_dashboard_commands(
         self, clock: FakeClock, sim: QueueSimulator
@@ -616,7 +620,7 @@ class TestApp:
                 "Clear all filters",
                 "Reset filter: model",
                 "Reset filter: search",
-                "Switch theme",
+                "Theme",
                 "Copy result URL or id",
             ):
                 assert title in titles
@@ -662,10 +666,12 @@ class TestKeysInInputs:
             seen = app.polls
             await pilot.press("ctrl+r")
             await wait_until(pilot, lambda: app.polls > seen, "a poll from ctrl+r")
-            await pilot.press("ctrl+l")
-            assert app.query_one("#search", Input).value == ""
+            await pilot.press("ctrl+l")  # redraws the screen: the search stays
+            assert app.query_one("#search", Input).value == "qpsr"
             await pilot.press("escape")
             assert app.focused is app.table
+            await pilot.press("F")
+            assert app.query_one("#search", Input).value == ""
             await pilot.press("q")
         assert not app.is_running
 

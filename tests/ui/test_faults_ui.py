@@ -36,6 +36,7 @@ from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.screenshots.frozen import FROZEN_INTERVAL, SteadyClient
 from queue_tui.tui.app import QueueApp
 from tests.ui.conftest import FakeMonotonic, first_poll, poll, wait_until
+from tests.ui.on_screen import toasts_shown
 
 SIZE = (120, 36)
 INTERVAL = 0.05
@@ -282,8 +283,10 @@ async def failures(pilot: Pilot, n: int) -> None:
     await wait_until(pilot, lambda: app.failures >= n, f"{n} failed polls")
 
 
-def failure_toasts(app: QueueApp) -> list[str]:
-    return [str(n.message) for n in app._notifications if n.title == "Poll failed"]
+async def failure_toasts(pilot: Pilot) -> list[str]:
+    """The messages of the "Poll failed" toasts on screen."""
+    title = "Poll failed\n"
+    return [t.removeprefix(title) for t in await toasts_shown(pilot) if t.startswith(title)]
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
@@ -291,7 +294,7 @@ async def test_fault_is_shown_not_fatal_and_the_last_rows_stay(
     fault: Fault, clock: FakeClock, sim: QueueSimulator
 ):
     app, hub = fault_app(clock, sim, **fault.settings)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await first_poll(pilot)
         rows = set(app.table.generations)
         assert rows and app.status_bar.fault_text == ""
@@ -311,14 +314,14 @@ async def test_fault_is_shown_not_fatal_and_the_last_rows_stay(
         assert "\n" not in line and len(line) <= SIZE[0] - 2
         if fault.kind in ("auth", "not_found"):
             # Only the user can fix these: said at once, with what to do.
-            (toast,) = failure_toasts(app)
+            (toast,) = await failure_toasts(pilot)
             assert toast.startswith(fault.sentence.split(":")[0])
             assert "r retries now" not in line, "retrying alone will not fix it"
             if fault.kind == "auth":
                 assert "OXEN_API_KEY" in toast and "oxen config --auth" in toast
         else:
             assert "r retries now" in line
-            assert not failure_toasts(app), "a single blip is not worth a toast"
+            assert not await failure_toasts(pilot), "a single blip is not worth a toast"
 
         hub.fault = None
         await poll(pilot)

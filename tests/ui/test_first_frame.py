@@ -41,7 +41,7 @@ async def test_a_slow_hub_gets_the_empty_frame_first_then_its_rows(monkeypatch) 
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.polls == 0 and app.table.row_count == 0
         await pilot.pause()
-        assert app.is_running and app.screen is app._main_screen
+        assert app.is_running and app.screen is app.table.screen, "the dashboard, empty"
         transport.gate.set()
         await wait_until(pilot, lambda: app.table.row_count > 0, "the first rows")
         assert app.polls == 1

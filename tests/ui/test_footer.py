@@ -3,11 +3,16 @@ line follows focus without mounting anything, and narrow terminals drop the obvi
 
 from __future__ import annotations
 
+import re
+
+from rich.cells import cell_len
 from textual.pilot import Pilot
 
 from queue_tui.tui.app import QueueApp
-from queue_tui.tui.widgets.footer import NARROW_HIDDEN, DashboardFooter
+from queue_tui.tui.screens.detail import DetailScreen
+from queue_tui.tui.widgets.footer import NARROW_HIDDEN, DashboardFooter, FooterKey
 from tests.ui.conftest import first_poll, make_app
+from tests.ui.on_screen import widget_lines
 
 
 def footer_of(app: QueueApp) -> DashboardFooter:
@@ -18,9 +23,27 @@ def actions(footer: DashboardFooter) -> list[str]:
     return [item.action for item in footer.shown_keys()]
 
 
+def label(key: FooterKey) -> str:
+    return f"{key.display} {key.description}" if key.description else key.display
+
+
+def shown_line(footer: DashboardFooter) -> str:
+    """The footer's line as the screen shows it."""
+    return widget_lines(footer.app, footer)[0]
+
+
+def key_span(footer: DashboardFooter, key: FooterKey) -> tuple[int, int]:
+    """Where the footer's line on screen shows `key` (its cells [start, end))."""
+    line = shown_line(footer)
+    match = re.search(rf"(?:^| |▏){re.escape(label(key))}(?= |$)", line)
+    assert match is not None, (label(key), line)
+    end = cell_len(line[: match.end()])
+    return end - cell_len(label(key)), end
+
+
 async def click_key(pilot: Pilot, footer: DashboardFooter, action: str) -> None:
-    placed = next(p for p in footer._placed if p.item.action == action)
-    await pilot.click(DashboardFooter, offset=(placed.start, 0))
+    key = next(k for k in footer.shown_keys() if k.action == action)
+    await pilot.click(DashboardFooter, offset=(key_span(footer, key)[0], 0))
     await pilot.pause()
 
 
@@ -35,8 +58,8 @@ async def test_clicking_a_key_runs_its_action_and_clicking_between_keys_does_not
         await click_key(pilot, footer, "toggle_stats")
         assert not app.stats_visible
         # The space after the last key is no key.
-        last = footer._placed[-1]
-        await pilot.click(DashboardFooter, offset=(last.end + 1, 0))
+        _, end = key_span(footer, footer.shown_keys()[-1])
+        await pilot.click(DashboardFooter, offset=(end + 1, 0))
         await pilot.pause()
         assert not app.stats_visible and app.screen is footer.screen
 
@@ -62,7 +85,9 @@ async def test_narrow_drops_the_obvious_keys_wide_shows_them_and_the_palette_on_
         narrow = actions(footer)
         assert {"cancel_generation", "toggle_stats", "help", "quit"} <= set(narrow)
         assert not NARROW_HIDDEN & set(narrow)
-        assert footer._placed[-1].end <= 80
+        # The last key is whole on screen, not cut at the edge.
+        line = shown_line(footer).rstrip()
+        assert line.endswith(label(footer.shown_keys()[-1])), line
 
         await pilot.resize_terminal(160, 40)
         await pilot.pause()
@@ -80,7 +105,7 @@ async def test_the_detail_screen_has_the_same_footer_with_its_own_keys():
         await first_poll(pilot)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen is not app._main_screen
+        assert isinstance(app.screen, DetailScreen)
         footer = footer_of(app)
         assert "close" in actions(footer)
         assert "cycle_sort" not in actions(footer)

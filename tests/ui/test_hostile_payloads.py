@@ -23,7 +23,6 @@ import pytest
 from starlette.middleware import Middleware
 from textual.drivers import headless_driver
 from textual.drivers.headless_driver import HeadlessDriver
-from textual.widgets._toast import Toast
 
 from queue_tui.api.asgi_stream import StreamingASGITransport
 from queue_tui.demo.chaos import ChaosMiddleware, hostile_rows
@@ -33,8 +32,10 @@ from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.sanitize import clean
 from queue_tui.tui.app import QueueApp
 from queue_tui.tui.safe_text import toast_text
+from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.widgets.generations_table import GenerationsTable
 from tests.ui.conftest import first_poll, make_app, poll, wait_until
+from tests.ui.on_screen import column_xs, find, toasts_shown
 
 SIZE = (160, 48)
 
@@ -235,7 +236,7 @@ class TestHostileRows:
             await select(pilot, HUGE_ROW["generation_id"])
             await pilot.press("enter")  # the full-screen detail of a 100 KB traceback
             await pilot.pause()
-            assert app._detail_screen is not None
+            assert isinstance(app.screen, DetailScreen)
             assert "Traceback (most recent call last):" in screenshot_text(app)
             await pilot.press("end", "home", "escape")
             await select(pilot, long_id)
@@ -260,12 +261,12 @@ class TestHostileRows:
             await select(pilot, gid)
             table = app.table
             row = table.cursor_row - int(table.scroll_y) + (1 if table.show_header else 0)
-            for name in table.visible_columns:
-                x, width = table._col_x[name]
-                await pilot.click(GenerationsTable, offset=(x + min(3, width - 1), row))
+            # Under each column's title on the header line.
+            for name, x in column_xs(app, table, table.visible_columns).items():
+                await pilot.click(GenerationsTable, offset=(x, row))
                 await pilot.pause()
                 assert app.is_running, f"a click on the {name} cell"
-                if app._detail_screen is not None:  # a second click opens the detail
+                if isinstance(app.screen, DetailScreen):  # a second click opens the detail
                     await pilot.press("escape")
             await select(pilot, gid)
             detail = app.detail
@@ -293,18 +294,16 @@ class TestHostileRows:
             await select(pilot, URL_ROW["generation_id"])
             assert "javascript:alert(document.cookie)" in app.detail.plain_text()
             assert app.detail.result_url is None
-            links = {
-                segment.style.link
-                for strip in app.screen._compositor.render_strips()
-                for segment in strip
-                if segment.style is not None and segment.style.link
-            }
-            assert not any("javascript" in link for link in links)
+            # Shown on screen, and not as a hyperlink (nor is anything else: the
+            # terminal's OSC 8 targets are checked at the end).
+            url = URL_ROW["result_url"]
+            x, y = find(app, url)
+            assert not any(app.screen.get_style_at(x + i, y).link for i in range(len(url)))
             await pilot.press("o")
             await pilot.press("enter", "o")  # from the full-screen detail too
             await pilot.pause(0.05)
             assert opened == []
-            refusals = [n for n in app._notifications if "Refusing to open" in str(n.message)]
+            refusals = [t for t in await toasts_shown(pilot) if "Refusing to open" in t]
             assert len(refusals) == 2
             text = check_terminal_output(terminal)
             assert "javascript:alert" in text  # shown, as plain text
@@ -323,14 +322,14 @@ class TestHostileToasts:
             hub.failing = True
             await poll(pilot)
             await poll(pilot)  # the second failure in a row is toasted
-            messages = [str(n.message) for n in app._notifications]
+            messages = await toasts_shown(pilot)
             assert any("[bold]x[/] [@click=app.quit]q[/]" in m for m in messages), messages
             await pilot.pause()
             screen = screenshot_text(app)
             assert "hub error 503: [bold]x[/] [@click=app.quit]q[/]" in screen
             assert "TITLE" not in screen
             # A click on the toast dismisses it; it does not run the action in it.
-            toast = app.screen.query(Toast).first()
+            toast = app.screen.query("Toast").first()
             await pilot.click(toast, offset=(10, 1))
             await pilot.pause()
             assert app.is_running

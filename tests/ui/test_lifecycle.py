@@ -25,8 +25,10 @@ from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.screenshots.frozen import FROZEN_INTERVAL
 from queue_tui.tui.app import QueueApp
 from queue_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
+from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.widgets.footer import DashboardFooter
 from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, wait_until
+from tests.ui.on_screen import toasts_shown
 
 SIZE = (120, 36)
 #: Polls (one frozen-clock interval apart) within which any outcome must be known.
@@ -139,7 +141,7 @@ class TestFailureToasts:
         sim.add_row(row)
         app = make_app(clock=clock, sim=sim, settings=own_model("doom-model"))
         toasts = Toasts(app)
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             await first_poll(pilot)
             assert status_cell(app, "doomed-0001") == "◷ queued"
             error = "CUDA out of memory. Tried to allocate 2.50 GiB\nsecond line of detail"
@@ -159,8 +161,9 @@ class TestFailureToasts:
             assert "CUDA out of memory. Tried to allocate 2.50 GiB" in toast["message"]
             assert "second line" not in toast["message"]
             assert toast["markup"] is False and toast["severity"] == "error"
-            # The toast widget exists too (Textual keeps it for its timeout).
-            assert any("CUDA out of memory" in n.message for n in app._notifications)
+            # The toast is on screen too (Textual keeps it for its timeout).
+            shown = await toasts_shown(pilot)
+            assert any("CUDA out of memory" in t for t in shown)
             assert status_cell(app, "doomed-0001") == "✖ failed"
 
     async def test_a_failure_from_the_event_stream_raises_a_toast(
@@ -383,7 +386,10 @@ class TestCancel:
             assert status_cell(app, "cancel-me") == "⊘ cancelled"
             assert app.table.mark_of("cancel-me").state == DONE
 
-            # Again: it has finished, so no dialog and no request, just the answer.
+            # The cursor moved on to the next row in flight; back on the cancelled row,
+            # again: it has finished, so no dialog and no request, just the answer.
+            assert app.table.cursor_id != "cancel-me"
+            assert app.table.select_id("cancel-me")
             await pilot.press("delete")
             assert not isinstance(app.screen, ConfirmCancelScreen)
             assert toasts.saying("already finished (cancelled)")
@@ -616,7 +622,7 @@ class TestOverTheDetailView:
             app.table.select_id("detail-cancel")
             await pilot.pause()
             await pilot.press("enter")
-            assert app._detail_screen is not None
+            assert isinstance(app.screen, DetailScreen)
             clock.advance(FROZEN_INTERVAL)
             await poll(pilot)  # renders, computes stats, with another screen on top
             await pilot.press("C")
@@ -624,11 +630,13 @@ class TestOverTheDetailView:
             await pilot.press("y")
             await wait_until(pilot, lambda: bool(toasts.saying("Cancelled")), "the cancel")
             await pilot.pause()
-            pane = app._detail_screen.pane
+            assert isinstance(app.screen, DetailScreen), "back to the detail view"
+            pane = app.screen.pane
             assert pane.generation is not None and pane.generation.status == "cancelled"
             assert "cancelled from this dashboard" in pane.plain_text()
             await pilot.press("x")  # dismissing it closes the view
             await pilot.pause()
-            assert app._detail_screen is None
+            assert not any(isinstance(s, DetailScreen) for s in app.screen_stack)
+            assert app.screen is app.table.screen
             assert "detail-cancel" not in app.table.generations
             assert app.is_running

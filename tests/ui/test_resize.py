@@ -15,12 +15,13 @@ from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.tui.screens.help import HelpScreen
 from queue_tui.tui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 from tests.ui.conftest import first_poll, make_app, poll
+from tests.ui.on_screen import screen_lines as lines_of
 
 BIG = (120, 36)
 
 
 def screen_lines(pilot: Pilot) -> list[str]:
-    return [strip.text for strip in pilot.app.screen._compositor.render_strips()]
+    return lines_of(pilot.app)
 
 
 async def resize(pilot: Pilot, width: int, height: int) -> None:
@@ -81,7 +82,7 @@ async def test_an_absurd_size_shows_what_is_needed_and_the_dashboard_comes_back(
         assert app.polls > seen
         await resize(pilot, *BIG)
         assert not too_small(pilot)
-        assert app.screen is app._main_screen
+        assert app.screen is app.table.screen
         assert app.table.cursor_id == selected
 
 
@@ -109,7 +110,7 @@ async def test_starting_in_a_tiny_terminal(clock: FakeClock, sim: QueueSimulator
         await pilot.pause()
         assert too_small(pilot)
         await resize(pilot, 80, 24)
-        assert app.screen is app._main_screen
+        assert app.screen is app.table.screen
         assert app.table.row_count > 0
 
 
@@ -132,7 +133,7 @@ async def test_shrinking_under_help_or_detail_returns_to_it(
         await first_poll(pilot)
         await pilot.press(opener)
         on_top = app.screen
-        assert on_top is not app._main_screen
+        assert on_top is not app.table.screen
         if opener == "question_mark":
             assert isinstance(on_top, HelpScreen)
         await resize(pilot, 60, 15)
@@ -143,7 +144,7 @@ async def test_shrinking_under_help_or_detail_returns_to_it(
         assert app.screen is on_top, "back to the screen the user had open"
         await resize(pilot, *BIG)
         await pilot.press("escape")
-        assert app.screen is app._main_screen
+        assert app.screen is app.table.screen
 
 
 async def test_resizing_while_the_hub_fails(clock: FakeClock, sim: QueueSimulator):

@@ -21,6 +21,7 @@ from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.logsetup import setup_logging
 from queue_tui.tui.app import QueueApp
 from tests.ui.conftest import first_poll, poll, wait_until
+from tests.ui.on_screen import toasts, toasts_shown
 from tests.ui.test_faults_ui import fault_app
 from tests.ui.test_hostile_payloads import CapturingDriver
 
@@ -70,8 +71,8 @@ def screenshot(app: QueueApp) -> str:
 def assert_no_marker(app: QueueApp, where: str) -> None:
     assert MARKER not in screenshot(app), f"the token in a screenshot of {where}"
     assert MARKER not in app.status_bar.text, where
-    for note in app._notifications:
-        assert MARKER not in str(note.message) and MARKER not in str(note.title), where
+    for toast in toasts(app):  # the whole text of each, title and message
+        assert MARKER not in toast, where
     # Not even a recognisable piece of it.
     assert "5ecr3t" not in screenshot(app), where
 
@@ -96,7 +97,8 @@ async def test_refused_token_is_never_shown_anywhere(
         assert app.failure is not None and app.failure.error.kind == "auth"
         shown_source = source.split(" (")[0]
         assert f"the token from {shown_source} was refused" in app.status_bar.fault_text
-        assert any(n.title == "Poll failed" for n in app._notifications), "toasted at once"
+        shown = await toasts_shown(pilot)
+        assert any(t.startswith("Poll failed\n") for t in shown), "toasted at once"
         assert_no_marker(app, "the dashboard after a 401")
 
         hub.fault = echoing_html

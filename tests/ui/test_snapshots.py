@@ -19,6 +19,7 @@ from tests.ui.conftest import DEMO_START, first_poll, make_app, wait_until
 
 OVERVIEW = (120, 36)
 SMALL = (80, 24)
+NARROW = (60, 20)
 WIDE = (160, 48)
 
 
@@ -98,6 +99,9 @@ class TestFilters:
 class TestSmallTerminal:
     def test_80x24_layout_keeps_the_table_readable(self, snap_compare):
         assert snap_compare(make_app(), terminal_size=SMALL, run_before=settled())
+
+    def test_60x20_keeps_status_model_age_eta_and_id_and_whole_selects(self, snap_compare):
+        assert snap_compare(make_app(), terminal_size=NARROW, run_before=settled())
 
     def test_80x24_more_filters_on_f(self, snap_compare):
         async def show_filters(pilot: Pilot) -> None:

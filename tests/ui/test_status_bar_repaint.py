@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 
 from queue_tui.core.status import StatusState
 from queue_tui.tui.widgets.status_bar import StatusBar
+from tests.ui.on_screen import widget_lines
 
 
 class BarApp(App[None]):
@@ -55,6 +56,6 @@ async def test_a_fault_line_repaints_the_whole_bar() -> None:
         bar.set_state(state(error="hub unreachable: connection refused", retry_in=4.0))
         await pilot.pause()
         assert bar.size.height == 2, "laid out again at the new height"
-        lines = [strip.text for strip in bar._current_lines()]
+        lines = widget_lines(app, bar)
         assert "connection refused" in lines[0] and "hub.oxen.ai" in lines[1]
         assert "connection refused" in bar.fault_text

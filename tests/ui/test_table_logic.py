@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -11,13 +12,14 @@ from textual.app import App, ComposeResult
 
 from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import STATUSES, Generation, parse_generation
-from queue_tui.core.columns import status_label
+from queue_tui.core.columns import COLUMNS, status_label
 from queue_tui.core.dashboard import DONE, RowMark
 from queue_tui.core.status import StatusState
 from queue_tui.core.timefmt import fmt_coarse
 from queue_tui.demo.clock import FakeClock
 from queue_tui.tui.widgets.generations_table import GenerationsTable
 from queue_tui.tui.widgets.status_bar import render_status
+from tests.ui.on_screen import widget_lines
 
 NOW = 1_764_000_000.0
 
@@ -60,13 +62,20 @@ def spy_refresh(table: GenerationsTable, monkeypatch: pytest.MonkeyPatch) -> lis
     return calls
 
 
-def assert_consistent(table: GenerationsTable) -> None:
-    """The table's maps agree with each other after batch edits."""
+def assert_consistent(table: GenerationsTable, gone: Iterable[str] = ()) -> None:
+    """After batch edits the table holds exactly its rows (nothing of the rows `gone`),
+    and `select_id` finds each row on its line (the selection is put back after)."""
     n = table.row_count
-    assert len(table.ordered_ids) == n == len(set(table.ordered_ids))
-    assert table._index == {gid: i for i, gid in enumerate(table.ordered_ids)}
-    assert set(table.ordered_ids) == set(table.generations) == set(table._texts)
-    assert set(table._versions) == set(table.generations)
+    ids = table.ordered_ids
+    assert len(ids) == n == len(set(ids))
+    assert set(ids) == set(table.generations) == table.held_ids()
+    selected = table.selected_key
+    for line, gid in enumerate(ids):
+        assert table.select_id(gid) and table.cursor_row == line, gid
+    for gid in gone:
+        assert not table.select_id(gid), gid
+    if selected is not None:
+        table.select_id(selected)
 
 
 class TestKeyedDiff:
@@ -101,7 +110,7 @@ class TestKeyedDiff:
             await pilot.pause()
             assert table.row_count == 120
             assert calls and () not in calls, "lines, never the whole table"
-            assert_consistent(table)
+            assert_consistent(table, gone=[gen(i).generation_id for i in range(1, 300, 3)])
 
     async def test_status_change_moves_the_row_and_keeps_the_selection(self):
         clock = FakeClock(NOW)
@@ -197,7 +206,7 @@ class TestKeyedDiff:
             table.apply_rows([gen(i, enqueued_at=NOW - 10) for i in range(60)], NOW)
             await pilot.pause()
             calls = spy_refresh(table, monkeypatch)
-            visible = table._viewport_rows()
+            visible = table.scrollable_content_region.height - table.header_height
             assert table.tick(NOW + 1) == 2 * visible, "age and wait of the rows on screen"
             assert len(calls) == 1 and len(calls[0]) == 2 * visible
             widths = {region.width for region in calls[0]}  # type: ignore[attr-defined]
@@ -218,7 +227,7 @@ class TestKeyedDiff:
             assert table.cell_text("gen-00003", "status").startswith("★")
             # Finished and lingering: every cell restyles (dimmed), texts kept.
             stats = table.apply_rows([gen(3)], NOW, {"gen-00003": RowMark(DONE, True, "")})
-            assert stats.changed_cells == len(table._texts["gen-00003"])
+            assert stats.changed_cells == len(COLUMNS), "every cell of the row"
             assert table.cell_text("gen-00003", "model") == row.model_name
 
     async def test_queue_order_keeps_finished_rows_below_the_rows_in_flight(self):
@@ -226,7 +235,7 @@ class TestKeyedDiff:
         app = TableApp(clock)
         async with app.run_test(size=(140, 30)):
             table = app.query_one(GenerationsTable)
-            assert (table.sort_column, table.sort_reverse) == ("age", True)
+            assert (table.sort_column, table.sort_reverse) == ("queue", True)
             rows = [gen(i) for i in range(6)]
             rows[1] = gen(1, status="processing", started_at=NOW - 5)
             table.apply_rows(rows, NOW)
@@ -237,7 +246,7 @@ class TestKeyedDiff:
             table.apply_rows(rows, NOW)
             order = [f"gen-{i:05d}" for i in (1, 2, 3, 4, 5, 0)]
             assert table.ordered_ids == order
-            table.set_sort("age", False)  # newest first: still below the rows in flight
+            table.set_sort("queue", False)  # newest first: still below the rows in flight
             assert table.ordered_ids == [f"gen-{i:05d}" for i in (5, 4, 3, 2, 1, 0)]
 
     async def test_queue_order_puts_invented_statuses_between_the_queue_and_finished(self):
@@ -254,13 +263,14 @@ class TestKeyedDiff:
             table.apply_rows(rows, NOW)
             ids = ["gen-00001", "gen-00002", "gen-00003", "gen-00000", "gen-00009"]
             assert table.ordered_ids == ids
-            table.set_sort("age", False)  # newest first: the groups keep their order
+            table.set_sort("queue", False)  # newest first: the groups keep their order
             assert table.ordered_ids == ["gen-00003", "gen-00002", "gen-00001", *ids[3:]]
 
     async def test_columns_wider_than_a_narrow_terminal_scroll_sideways(self):
         clock = FakeClock(NOW)
         app = TableApp(clock)
-        async with app.run_test(size=(60, 20)) as pilot:
+        # (Narrower than the columns always shown: at 60 columns the table fits.)
+        async with app.run_test(size=(36, 20)) as pilot:
             table = app.query_one(GenerationsTable)
             table.apply_rows([gen(i) for i in range(30)], NOW)
             table.focus()
@@ -269,10 +279,9 @@ class TestKeyedDiff:
             await pilot.press(*["right"] * 20)
             await pilot.pause()
             assert table.scroll_x > 0
-            x, _ = table._col_x["id"]
-            line = table.render_line(1).text
+            header, line = widget_lines(app, table)[:2]
             assert "gen-0000" in line, "the id column came into view"
-            assert x >= table.scroll_x
+            assert " ID " in header, "...all of it, its title too"
 
     async def test_the_cursor_keeps_its_line_until_the_user_picks_a_row(self):
         clock = FakeClock(NOW)
@@ -288,14 +297,22 @@ class TestKeyedDiff:
             table.apply_rows(rows, NOW)
             assert table.ordered_ids[-1] == "gen-00000"
             assert (table.cursor_row, table.cursor_id) == (0, "gen-00001")
-            # Once the user picks a row, the selection follows that row wherever it goes.
+            # Once the user picks a row, the selection follows that row as it moves...
             table.focus()
             await pilot.press("down")
             assert table.cursor_id == "gen-00002"
+            rows[2] = gen(2, status="processing", started_at=NOW - 9)
+            table.apply_rows(rows, NOW)
+            table.set_sort("status")  # processing first
+            assert table.cursor_id == "gen-00002" == table.ordered_ids[0]
+            table.set_sort("queue")
+            assert table.cursor_id == "gen-00002" == table.ordered_ids[1]
+            # ...but not into the finished rows when it finishes: the cursor keeps its
+            # line, on the next row in flight (no jump to the bottom of the table).
             rows[2] = gen(2, status="succeeded", started_at=NOW - 9, completed_at=NOW - 1)
             table.apply_rows(rows, NOW)
-            assert table.cursor_id == "gen-00002" == table.ordered_ids[table.cursor_row]
-            assert table.cursor_row == len(rows) - 1  # finished, after gen-00000
+            assert table.ordered_ids[-1] == "gen-00002"  # finished, after gen-00000
+            assert (table.cursor_row, table.cursor_id) == (1, "gen-00003")
 
     async def test_sort_by_every_column_both_ways(self):
         clock = FakeClock(NOW)

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from queue_tui.tui import textual_patches
 from queue_tui.tui.textual_patches import crop_cells, render_segments
 
+from .on_screen import screen_lines
 from .terminal_model import Screen, capture_terminal
 
 # Only the Textual source the fix knows is patched; on any other the fix stays off (a
@@ -229,7 +230,7 @@ async def test_a_running_app_writes_only_the_ticking_cells(terminal: list[str]) 
         ticks = "".join(terminal[painted:])
         screen = Screen(WIDTH, 6)
         screen.feed("".join(terminal))
-        frame = [strip.text for strip in app.screen._compositor.render_strips()]
+        frame = screen_lines(app)
     assert ticks, "the ticks were written"
     assert "模型" not in ticks and "row" not in ticks
     assert screen.lines()[:4] == frame[:4]

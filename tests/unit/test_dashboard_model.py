@@ -8,16 +8,19 @@ request is made: nothing here awaits the watcher's follow-up.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import Any
 
 import httpx
 import pytest
 
 from queue_tui.api.client import FetchResult, QueueClient
-from queue_tui.api.errors import AuthError, QueueError
+from queue_tui.api.errors import AuthError, InsecureTokenError, QueueError
 from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import QueuePage, parse_generation
 from queue_tui.config import Settings
+from queue_tui.core import dashboard
 from queue_tui.core.dashboard import (
     COMPACT_TOASTS,
     DONE,
@@ -28,6 +31,7 @@ from queue_tui.core.dashboard import (
     Toast,
 )
 from queue_tui.core.poller import Poller, PollFailed, Snapshot
+from queue_tui.core.status import StatusState, paused_phrase, retry_phrase
 from queue_tui.demo.clock import FakeClock
 
 START = 1_764_000_000.0
@@ -295,3 +299,54 @@ def test_the_empty_table_says_why() -> None:
     d.model.page_shown(d.page(row("a-0001")))
     d.model.rows(d.clock())
     assert message().startswith("No generations match the filters")
+
+
+def test_paused_the_status_state_counts_the_rows_with_news_not_shown() -> None:
+    d = Dash()
+    poller = Poller(d.model.watcher.client, d.model.filters, interval=2.0, monotonic=d.clock)
+    d.model.page_shown(d.page(row("a-0001"), row("a-0002"), row("a-0003")))
+    d.model.rows(d.clock())
+    poller.pause()
+    assert d.model.status_state(poller, d.clock(), shown=3).waiting == 0
+    d.failed("a-0001")
+    d.succeeded("a-0002")
+    state = d.model.status_state(poller, d.clock(), shown=3)
+    assert state.waiting == d.model.changes_waiting == 2
+    assert paused_phrase(state) == "paused, 2 changes waiting"
+    assert retry_phrase(state) == "paused, 2 changes waiting (p resumes)"
+    assert paused_phrase(StatusState(paused=True, waiting=1)) == "paused, 1 change waiting"
+    d.model.rows(d.clock())  # `p`: the table shows them
+    assert d.model.status_state(poller, d.clock(), shown=3).waiting == 0
+    d.failed("a-0003")
+    poller.resume()
+    assert d.model.status_state(poller, d.clock(), shown=3).waiting == 0  # live: not held
+
+
+def test_a_token_refused_over_plain_http_stops_polling_and_says_so_once() -> None:
+    d = Dash()
+    poller = Poller(d.model.watcher.client, d.model.filters, interval=2.0, monotonic=d.clock)
+    refused = InsecureTokenError("refusing to send the API token over plain http")
+    stopped = PollFailed(error=refused, attempt=1, delay=math.inf, next_try_at=math.inf)
+    (toast,) = d.model.page_failed(stopped)
+    assert "Polling has stopped" in toast.message
+    state = d.model.status_state(poller, d.clock(), shown=0)
+    assert state.stopped and state.retry_in is None
+    assert retry_phrase(state) == "polling stopped (r tries again)"
+    assert d.model.page_failed(dataclasses.replace(stopped, attempt=2)) == []  # r: said once
+
+
+def test_paused_for_long_the_waiting_events_are_bounded_and_watched_ones_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dashboard, "UNANNOUNCED_KEPT", 3)
+    d = Dash()
+    gids = [f"a-{i:04d}" for i in range(6)]
+    d.model.page_shown(d.page(*(row(g) for g in gids)))
+    d.model.announce(d.clock(), ROOMY)  # the rows' arrival: told
+    d.model.tracker.watch("a-0000")
+    for gid in gids:  # paused: nobody announces
+        d.failed(gid)
+    assert d.model.changes_waiting == 3  # counted up to the bound
+    told = d.model.announce(d.clock(), ROOMY)
+    assert any(t.message.startswith("★") and "a-0000" in t.message for t in told)
+    assert {e.generation_id for e in d.model.announced[-4:]} == {"a-0000", *gids[3:]}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,6 +20,7 @@ from queue_tui.api.client import FetchResult, QueueClient
 from queue_tui.api.errors import (
     AuthError,
     BadPayloadError,
+    InsecureTokenError,
     QueueError,
     RateLimitedError,
     ServerError,
@@ -468,3 +470,22 @@ async def test_fault_table(response: Any, kind: str | None, message: str, delay_
             retry_after = f.error.retry_after  # type: ignore[attr-defined]
             assert retry_after is not None and 25 <= retry_after <= 30
             assert f.delay >= retry_after
+
+
+async def test_a_fault_retrying_cannot_fix_stops_polling_until_refresh() -> None:
+    refused = InsecureTokenError("refusing to send the API token over plain http")
+    client = ScriptedClient(refused, "ok")
+    poller = Poller(client, interval=0.01, monotonic=lambda: 1000.0)  # type: ignore[arg-type]
+    async with running(poller) as outcomes:
+        await until(lambda: len(outcomes) == 1)
+        failed = outcomes[0]
+        assert isinstance(failed, PollFailed) and failed.stopped
+        assert math.isinf(failed.delay) and poller.next_delay(refused) == math.inf
+        await until(lambda: poller.next_poll_at is None)  # no timer: waiting for the user
+        await asyncio.sleep(0.2)  # twenty intervals: still one request
+        assert poller.requests == 1
+        poller.refresh_now()  # r
+        await until(lambda: len(outcomes) == 2)
+    assert isinstance(outcomes[1], Snapshot)
+    # Other faults keep their backoff.
+    assert not PollFailed(server_error(), attempt=1, delay=0.5).stopped

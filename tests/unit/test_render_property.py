@@ -29,6 +29,7 @@ from queue_tui.tui.widgets.detail_pane import render_generation
 from queue_tui.tui.widgets.generations_table import CELL_MAX, row_texts
 from queue_tui.tui.widgets.status_bar import render_status
 from tests.ui.conftest import first_poll, make_app, wait_until
+from tests.ui.on_screen import screen_lines
 
 T = TypeVar("T")
 
@@ -177,7 +178,7 @@ def hostile_generation(text: str, gid: str = "prop-row") -> Any:
 
 def screen_text(app: Any) -> str:
     """Every line on screen, joined by spaces (a newline would be a finding)."""
-    return " ".join(strip.text for strip in app.screen._compositor.render_strips())
+    return " ".join(screen_lines(app))
 
 
 @settings(
@@ -205,7 +206,7 @@ def test_any_hub_text_renders_everywhere_on_the_real_app(live: LiveApp, text: st
         return shown
 
     shown = live.call(render)
-    assert app.is_running and app._exception is None
+    assert app.is_running and app.return_code is None, "no exception ended the app"
     assert not UNSAFE.search(shown), repr(UNSAFE.search(shown))
     assert app.table.cell_text("prop-row", "model") == clean(text, max_len=CELL_MAX)
 

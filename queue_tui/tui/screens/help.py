@@ -17,7 +17,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Queue",
         (
             ("r  ctrl+r", "refresh now"),
-            ("p", "pause / resume polling"),
+            ("p", "pause (the screen holds still) / resume"),
             ("s / S", "sort by the next column / reverse the sort"),
             ("click header", "sort by that column (again: reverse)"),
             ("h", "hide / show finished rows (kept --linger)"),
@@ -42,14 +42,14 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("f", "show / hide the namespace, repo, folder filters"),
             ("enter", "in a filter: apply it and return to the table"),
             ("esc", "leave a filter, back to the table"),
-            ("ctrl+l", "clear all filters"),
+            ("F", "clear all filters"),
         ),
     ),
     (
         "Selected generation",
         (
             ("c", "copy the result URL (or the id)"),
-            ("o", "open the result URL in a browser"),
+            ("o", "open the URL in a browser (or copy it)"),
             ("del  C", "cancel it on the hub (asks first)"),
             ("w", "watch it (★): always told when it finishes"),
             ("x", "dismiss it once finished"),
@@ -60,6 +60,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("ctrl+p", "command palette (refresh, pause, filters, theme, copy)"),
             ("?", "this help"),
+            ("ctrl+l", "redraw the screen"),
             ("q  ctrl+c", "quit"),
         ),
     ),
@@ -79,7 +80,20 @@ def help_table() -> Table:
     return table
 
 
+class HelpScroll(VerticalScroll):
+    """The list, focused on open: it scrolls with the keys the table moves with (at
+    80x24 it is longer than the screen)."""
+
+    BINDINGS: ClassVar = [
+        Binding("k", "scroll_up", "Scroll up", show=False),
+        Binding("j", "scroll_down", "Scroll down", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+        Binding("G", "scroll_end", "Bottom", show=False),
+    ]
+
+
 class HelpScreen(ModalScreen[None]):
+    AUTO_FOCUS = "HelpScroll"
     BINDINGS: ClassVar = [
         Binding("escape,q,question_mark,enter", "dismiss", "Close"),
     ]
@@ -88,7 +102,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
     }
-    HelpScreen > VerticalScroll {
+    HelpScreen > HelpScroll {
         width: 72;
         max-width: 100%;
         height: auto;
@@ -106,9 +120,9 @@ class HelpScreen(ModalScreen[None]):
     """
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as scroll:
+        with HelpScroll() as scroll:
             scroll.border_title = "queue-tui keys"
-            scroll.border_subtitle = "esc to close"
+            scroll.border_subtitle = "↑↓ j k pgup pgdn to scroll · esc to close"
             yield Static(help_table())
 
     def action_dismiss(self) -> None:  # type: ignore[override]

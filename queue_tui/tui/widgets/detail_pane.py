@@ -193,6 +193,10 @@ def detail_signature(gen: Generation | None, now: float) -> tuple[Any, ...]:
     )
 
 
+#: A cell past a line's end (no cell of a line equals it).
+_PAST_END: tuple[str, Style | None] = ("\x00", None)
+
+
 def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
     """One (text, style) per cell; the right half of a wide character is ("", style)."""
     cells: list[tuple[str, Style | None]] = []
@@ -217,17 +221,20 @@ def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
     if old == new:
         return None
     a, b = _cells(old), _cells(new)
-    n = min(len(a), len(b))
+    # Cell by cell at the same x: past the end of the shorter line the screen shows the
+    # widget's blank, never a cell of the other line. (Matching the two lines from their
+    # ends instead misses a tail that moved: "in 10s" -> "in 9s" left "9ss" on screen.)
+    n = max(len(a), len(b))
+    a += [_PAST_END] * (n - len(a))
+    b += [_PAST_END] * (n - len(b))
     x0 = 0
     while x0 < n and a[x0] == b[x0]:
         x0 += 1
-    if x0 == len(a) == len(b):
+    if x0 == n:
         return None
-    end_a, end_b = len(a), len(b)
-    while end_a > x0 and end_b > x0 and a[end_a - 1] == b[end_b - 1]:
-        end_a -= 1
-        end_b -= 1
-    x1 = max(end_a, end_b)
+    x1 = n
+    while x1 > x0 and a[x1 - 1] == b[x1 - 1]:
+        x1 -= 1
     # Whole wide characters: one starts a cell left of its right half ("").
     if x0 > 0 and any(x0 < len(c) and c[x0][0] == "" for c in (a, b)):
         x0 -= 1

@@ -6,7 +6,9 @@ Selects apply on change; the namespace/repo/folder Inputs on Enter or after a sh
 pause in typing; the search Input on every keystroke.
 
 At narrow widths the target Inputs (namespace, repo, folder) live on a second row that
-`f` shows and hides, so the table keeps the height at 80x24.
+`f` shows and hides, so the table keeps the height at 80x24. A row narrower than
+`CRAMPED_WIDTH` (a 60-column terminal) is `-cramped`: its Selects narrow (app.tcss) so
+each still shows its `▼` and its choice.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.timer import Timer
@@ -36,6 +38,9 @@ MODEL_LABEL_MAX = 30
 #: Models offered in the model Select, the most recently seen: a hub that names a new
 #: model on every row must not grow the list (and the Select) all day.
 MODEL_OPTIONS_KEPT = 100
+#: Below this many cells the main row cannot hold the search (12), model (22), media
+#: (13) and status (16) widgets with their gaps at full width.
+CRAMPED_WIDTH = 66
 
 
 def _plain_label(value: str) -> str:
@@ -45,6 +50,13 @@ def _plain_label(value: str) -> str:
 def _option(label: str, value: str) -> tuple[Text, str]:
     # Option labels are Text, never str: a str label would be parsed as markup.
     return Text(label, no_wrap=True, overflow="ellipsis"), value
+
+
+class FilterRow(Horizontal):
+    """One row of filter widgets; `-cramped` while narrower than `CRAMPED_WIDTH`."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < CRAMPED_WIDTH, "-cramped")
 
 
 class FilterBar(Widget):
@@ -82,7 +94,7 @@ class FilterBar(Widget):
         # One widget per declared filter (queue_tui/api/filters.py), in its order.
         f = self._initial
         for row, container in (("main", "filters-main"), ("target", "filters-target")):
-            with Horizontal(id=container):
+            with FilterRow(id=container):
                 for spec in FILTERS:
                     if spec.row != row:
                         continue

@@ -44,6 +44,8 @@ from queue_tui.core.columns import (
     COLUMN_BY_NAME,
     COLUMN_NAMES,
     COLUMNS,
+    QUEUE_ORDER,
+    SORT_BY_NAME,
     layout,
     missing_last,
     row_texts,
@@ -65,6 +67,8 @@ TIME_COLUMNS = tuple(i for i, c in enumerate(COLUMNS) if c.ticks)
 MARK_COLUMNS = tuple(i for i, c in enumerate(COLUMNS) if c.reads_mark)
 #: The columns sized to their widest cell: (index, column).
 FITTED_COLUMNS = tuple((i, c) for i, c in enumerate(COLUMNS) if c.fitted)
+#: The columns shown only when a row passes their test (`Column.shown_if`: ERROR).
+CONDITIONAL_COLUMNS = tuple(c for c in COLUMNS if c.in_table and c.shown_if is not None)
 
 
 @dataclass(slots=True)
@@ -194,6 +198,8 @@ class GenerationsTable(ScrollView, can_focus=True):
         #: The fitted columns' widest cell so far (their `width` until a row arrives).
         self._fit_widths: dict[str, int] = {c.name: c.width for _, c in FITTED_COLUMNS}
         self._layout_key: tuple[int, ...] = (-1,)
+        #: Rows passing each conditional column's test (the column shows while any do).
+        self._passing: dict[str, int] = {c.name: 0 for c in CONDITIONAL_COLUMNS}
         self._status_styles: dict[str, Style] = {}
         #: Bumped when anything every line depends on changes (layout, theme, sort).
         self._epoch = 0
@@ -208,7 +214,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         #: Until the user moves the cursor, the selection is whatever row is under it.
         self._auto_selected = True
         self.sort_column = DEFAULT_SORT
-        self.sort_reverse = COLUMN_BY_NAME[DEFAULT_SORT].descending_first
+        self.sort_reverse = SORT_BY_NAME[DEFAULT_SORT].descending_first
         self.last_apply = ApplyStats()
 
     # -- public API ------------------------------------------------------------------
@@ -252,6 +258,10 @@ class GenerationsTable(ScrollView, can_focus=True):
     def column_widths(self) -> dict[str, int]:
         """Visible column -> its text width (without the padding)."""
         return {name: self._widths[name] for name in self._visible}
+
+    def held_ids(self) -> set[str]:
+        """Every id the table keeps per-row state for (bounded-state checks: tests, soaks)."""
+        return {*self._gens, *self._texts, *self._versions, *self._keys, *self._marks}
 
     def mark_of(self, generation_id: str) -> RowMark:
         """How a row is marked (pending, finished, watched, its ETA)."""
@@ -304,8 +314,9 @@ class GenerationsTable(ScrollView, can_focus=True):
         incoming = {gen.generation_id: gen for gen in rows}
 
         place = self._capture_place()
-        old_order, old_top = self._order, int(self.scroll_y)
+        old_order, old_top = self._order, self.scroll_offset.y
         gens, texts, versions = self._gens, self._texts, self._versions
+        selected_finishes = self._selected_finishes(incoming, marks)
 
         removed = list(gens.keys() - incoming.keys()) if len(gens) else []
         if removed:
@@ -314,7 +325,7 @@ class GenerationsTable(ScrollView, can_focus=True):
 
         added: list[str] = []
         changed: list[tuple[str, int]] = []
-        sort_spec = COLUMN_BY_NAME[self.sort_column]
+        sort_spec = SORT_BY_NAME[self.sort_column]
         # Keys are kept per row only when they depend on the row alone.
         static_sort = sort_spec.sort_static and sort_spec.sort is not None
         sort_key = sort_spec.sort(now, self.sort_reverse) if sort_spec.sort else None
@@ -335,6 +346,8 @@ class GenerationsTable(ScrollView, can_focus=True):
                     keys[gid] = sort_key(gen)
                 added.append(gid)
                 self._note_widths(cells)
+                if CONDITIONAL_COLUMNS:
+                    self._count_passing(gen, 1)
                 continue
             old_mark = old_marks_get(gid, DEFAULT_MARK)
             # Unchanged rows usually arrive as the same object (`keep_unchanged`).
@@ -345,6 +358,9 @@ class GenerationsTable(ScrollView, can_focus=True):
                 gens[gid] = gen
                 continue
             gens[gid] = gen
+            if CONDITIONAL_COLUMNS and not same_gen:
+                self._count_passing(old, -1)
+                self._count_passing(gen, 1)
             if static_sort and not same_gen:
                 key = sort_key(gen)
                 if keys.get(gid) != key:
@@ -402,7 +418,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         # now show another row (`_refresh_moved`), not the whole table.
         self._quiet_scroll = True
         try:
-            self._restore_place(place)
+            self._restore_place(place, selected_finishes)
         finally:
             self._quiet_scroll = False
         changed.extend(self._tick(now))
@@ -421,20 +437,22 @@ class GenerationsTable(ScrollView, can_focus=True):
         return len(changed)
 
     def set_sort(self, column: str, reverse: bool | None = None) -> None:
-        """Sort by a column (`reverse=None`: that column's natural direction)."""
-        if column not in COLUMN_BY_NAME:
+        """Sort by a column, or by `QUEUE_ORDER.name` (`reverse=None`: its natural
+        direction)."""
+        if column not in SORT_BY_NAME:
             raise ValueError(f"no column {column!r}")
         if reverse is None:
-            reverse = COLUMN_BY_NAME[column].descending_first
+            reverse = SORT_BY_NAME[column].descending_first
         self.sort_column, self.sort_reverse = column, reverse
         self._resort()
 
     def action_cycle_sort(self) -> None:
-        names = [n for n in COLUMN_NAMES if n in self._visible] or list(COLUMN_NAMES)
+        """The next visible column; after the last, back to the queue order."""
+        names = [QUEUE_ORDER.name, *(n for n in COLUMN_NAMES if n in self._visible)]
         try:
             position = names.index(self.sort_column)
         except ValueError:
-            position = -1
+            position = 0
         self.set_sort(names[(position + 1) % len(names)])
 
     def action_reverse_sort(self) -> None:
@@ -456,12 +474,12 @@ class GenerationsTable(ScrollView, can_focus=True):
 
     def action_page_up(self) -> None:
         page = self._viewport_rows()
-        self.scroll_to(y=max(0, int(self.scroll_y) - page), animate=False)
+        self.scroll_to(y=max(0, self.scroll_offset.y - page), animate=False)
         self._set_cursor(self._cursor - page, user=True)
 
     def action_page_down(self) -> None:
         page = self._viewport_rows()
-        self.scroll_to(y=int(self.scroll_y) + page, animate=False)
+        self.scroll_to(y=self.scroll_offset.y + page, animate=False)
         self._set_cursor(self._cursor + page, user=True)
 
     def action_scroll_top(self) -> None:
@@ -493,7 +511,7 @@ class GenerationsTable(ScrollView, can_focus=True):
             self.post_message(self.RowHighlighted(self, self.cursor_id))
 
     def _scroll_row_into_view(self, row: int) -> None:
-        top = int(self.scroll_y)
+        top = self.scroll_offset.y
         rows = self._viewport_rows()
         if row < top:
             self.scroll_to(y=row, animate=False)
@@ -506,10 +524,10 @@ class GenerationsTable(ScrollView, can_focus=True):
         """(row index or -1 for the header, x in the table) under a content offset."""
         if offset is None:
             return None
-        x = offset.x + int(self.scroll_x)
+        x = offset.x + self.scroll_offset.x
         if offset.y < self.header_height:
             return -1, x
-        row = int(self.scroll_y) + offset.y - self.header_height
+        row = self.scroll_offset.y + offset.y - self.header_height
         if 0 <= row < len(self._order):
             return row, x
         return None
@@ -576,7 +594,10 @@ class GenerationsTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         base, header, cursor, hover = self._pass_styles or self._styles()
         width = self.scrollable_content_region.width or self.size.width
-        scroll_x = int(self.scroll_x)
+        # Rounded, as Textual rounds the scroll to decide what to repaint: `int()` drew
+        # an animation frame at x=0.9999 as 0, then x=1 repainted nothing, and the next
+        # partial repaints put rows one column off the header.
+        scroll_x = self.scroll_offset.x
         if y < self.header_height:
             key: tuple[Any, ...] = ("header", self._epoch, width, scroll_x, base, header)
             strip = self._line_cache.get(key)
@@ -586,7 +607,7 @@ class GenerationsTable(ScrollView, can_focus=True):
                 )
                 self._line_cache[key] = strip
             return strip
-        row = int(self.scroll_y) + y - self.header_height
+        row = self.scroll_offset.y + y - self.header_height
         if not 0 <= row < len(self._order):
             return Strip.blank(width, base)
         gid = self._order[row]
@@ -602,13 +623,17 @@ class GenerationsTable(ScrollView, can_focus=True):
         return strip
 
     def _render_header(self, style: Style) -> Strip:
-        arrow = " ▼" if self.sort_reverse else " ▲"
+        # In the queue order no column has an arrow: the rows are in no column's order.
+        arrow = "▼" if self.sort_reverse else "▲"
         segments: list[Segment] = []
         for name in self._visible:
             spec = COLUMN_BY_NAME[name]
-            label = spec.title + (arrow if name == self.sort_column else "")
-            cell_style = style + _BOLD if name == self.sort_column else style
-            segments.append(Segment(_pad(label, self._widths[name], spec.right), cell_style))
+            width = self._widths[name]
+            if name != self.sort_column:
+                segments.append(Segment(_pad(spec.title, width, spec.right), style))
+            else:
+                text = _sorted_title(spec.title, arrow, width, spec.right)
+                segments.append(Segment(text, style + _BOLD))
         return Strip(segments, self._total_width).simplify()
 
     def _render_row(self, gid: str, base: Style, extra: Style | None) -> Strip:
@@ -664,7 +689,13 @@ class GenerationsTable(ScrollView, can_focus=True):
         return (
             width,
             *(max(c.min_width, min(fit[c.name], c.max_width)) for _, c in FITTED_COLUMNS),
+            *(self._passing[c.name] > 0 for c in CONDITIONAL_COLUMNS),
         )
+
+    def _count_passing(self, gen: Generation, delta: int) -> None:
+        for column in CONDITIONAL_COLUMNS:
+            if column.shown_if(gen):  # type: ignore[misc]
+                self._passing[column.name] += delta
 
     def _widths_dirty(self) -> bool:
         return self.is_mounted and self._layout_inputs() != self._layout_key
@@ -677,7 +708,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         if len(ids) != len(gens):
             ids = list(gens)
         reverse = self.sort_reverse
-        spec = COLUMN_BY_NAME[self.sort_column]
+        spec = SORT_BY_NAME[self.sort_column]
         if spec.sort is None:
             # Sorted by the seconds to done the app gives the table (the ETA).
             etas = self.etas
@@ -708,6 +739,7 @@ class GenerationsTable(ScrollView, can_focus=True):
     def _remove_batch(self, gids: Sequence[str]) -> None:
         """Remove rows in one pass."""
         for gid in gids:
+            self._count_passing(self._gens[gid], -1)
             del self._gens[gid]
             del self._texts[gid]
             self._versions.pop(gid, None)
@@ -729,11 +761,39 @@ class GenerationsTable(ScrollView, can_focus=True):
         if not self._order:
             return (self.selected_key, None, 0, 0, []) if self.selected_key else None
         index = min(max(self._cursor, 0), len(self._order) - 1)
-        offset = index - int(self.scroll_y)
+        offset = index - self.scroll_offset.y
         return (self.selected_key, self._order[index], index, offset, self._order)
 
+    def _selected_finishes(
+        self, incoming: Mapping[str, Generation], marks: Mapping[str, RowMark]
+    ) -> bool:
+        """The row the user chose (and the cursor is on) finishes in this update."""
+        gid = self.selected_key
+        if gid is None or self._auto_selected or gid != self.cursor_id:
+            return False
+        old, new = self._gens.get(gid), incoming.get(gid)
+        return (
+            old is not None
+            and new is not None
+            and not _finished(old, self._marks.get(gid, DEFAULT_MARK))
+            and _finished(new, marks.get(gid, DEFAULT_MARK))
+        )
+
+    def _next_in_flight(self, old_order: Sequence[str], old_index: int) -> str | None:
+        """The nearest row in flight below `old_index` in the old order, else above."""
+        index, gens, marks = self._index, self._gens, self._marks
+        below = range(old_index + 1, len(old_order))
+        above = range(min(old_index, len(old_order)) - 1, -1, -1)
+        for i in (*below, *above):
+            gid = old_order[i]
+            if gid in index and not _finished(gens[gid], marks.get(gid, DEFAULT_MARK)):
+                return gid
+        return None
+
     def _restore_place(
-        self, place: tuple[str | None, str | None, int, int, list[str]] | None
+        self,
+        place: tuple[str | None, str | None, int, int, list[str]] | None,
+        selected_finishes: bool = False,
     ) -> None:
         if not self._order:
             self._cursor = 0
@@ -754,6 +814,16 @@ class GenerationsTable(ScrollView, can_focus=True):
             target = self._order[min(old_index, len(self._order) - 1)]
         elif selected is not None and selected in index:
             target = selected
+            if selected_finishes and index[selected] != old_index:
+                # The user's row finished and went to the finished rows below: following
+                # it would jump the view there (and cancelling rows one after another
+                # would be a chase). The selection stays on its line, on the next row in
+                # flight, and the view does not scroll.
+                in_flight = self._next_in_flight(old_order, old_index)
+                if in_flight is not None:
+                    selected, target = None, in_flight
+                    line = index[in_flight] - (old_index - offset)  # the same scroll
+                    offset = min(max(line, 0), self._viewport_rows() - 1)
         elif cursor_gid is not None and cursor_gid in index:
             target = cursor_gid
         else:
@@ -777,7 +847,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         new_scroll = min(max(new_index - offset, 0), max_scroll)
         self._restoring = True
         try:
-            if int(self.scroll_y) != new_scroll:
+            if self.scroll_offset.y != new_scroll:
                 self.scroll_to(y=new_scroll, animate=False, force=True)
             if self._cursor != new_index or cursor_gid != self._order[new_index]:
                 old = self._cursor
@@ -794,7 +864,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         self._now = now
         if not self.is_mounted:
             return []
-        top = int(self.scroll_y)
+        top = self.scroll_offset.y
         changed: list[tuple[str, int]] = []
         for gid in self._order[top : top + self._viewport_rows()]:
             changed.extend(self._sync_times(gid, now))
@@ -818,7 +888,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         """Repaint whole lines of rows (cursor and hover moves)."""
         if not self.is_mounted:
             return
-        top = int(self.scroll_y)
+        top = self.scroll_offset.y
         bottom = top + self._viewport_rows()
         width = self.size.width
         regions = [
@@ -835,9 +905,9 @@ class GenerationsTable(ScrollView, can_focus=True):
         columns: a ticking RUN cell is ~55 bytes over ssh, a whole line ~250)."""
         if not cells or not self.is_mounted:
             return
-        top = int(self.scroll_y)
+        top = self.scroll_offset.y
         bottom = top + self._viewport_rows()
-        scroll_x = int(self.scroll_x)
+        scroll_x = self.scroll_offset.x
         header = self.header_height
         index, col_x = self._index, self._col_x
         regions: set[Region] = set()
@@ -860,7 +930,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         compares the row it showed then with the row it shows now."""
         if not self.is_mounted:
             return
-        top = int(self.scroll_y)
+        top = self.scroll_offset.y
         new_order = self._order
         n_old, n_new = len(old_order), len(new_order)
         header = self.header_height
@@ -885,10 +955,12 @@ class GenerationsTable(ScrollView, can_focus=True):
         if not force and inputs == self._layout_key:
             return
         self._layout_key = inputs
-        width, *fitted = inputs
+        width = inputs[0]
+        fitted = inputs[1 : 1 + len(FITTED_COLUMNS)]
+        present = [c.name for c in CONDITIONAL_COLUMNS if self._passing[c.name]]
         pad = 2 * self.cell_padding
         names = [c.name for _, c in FITTED_COLUMNS]
-        self._visible, widths = layout(width, dict(zip(names, fitted, strict=True)), pad)
+        self._visible, widths = layout(width, dict(zip(names, fitted, strict=True)), pad, present)
         self._widths.update(widths)
         x = 0
         self._col_x = {}
@@ -942,7 +1014,22 @@ LINE_CACHE_SIZE = 256
 #: Queue order: the oldest first, as the hub works through it, then the finished rows
 #: that linger. A row keeps its line when it starts, and new rows arrive below the
 #: rows in flight.
-DEFAULT_SORT = "age"
+DEFAULT_SORT = QUEUE_ORDER.name
+
+
+def _finished(gen: Generation, mark: RowMark) -> bool:
+    return mark.state == DONE or gen.is_terminal
+
+
+def _sorted_title(title: str, arrow: str, width: int, right: bool) -> str:
+    """`AGE ▼` in a column of `width`: the arrow is never cut off. Too long, it loses the
+    space (`ETA▼`), then takes the cell's right padding (`MEDIA▼`: the next column's
+    padding keeps the gap)."""
+    for label in (f"{title} {arrow}", f"{title}{arrow}"):
+        if cell_len(label) <= width:
+            return _pad(label, width, right)
+    label = f"{title[: max(0, width)]}{arrow}"
+    return " " + label.rjust(width + 1) if right else f" {label.ljust(width + 1)}"
 
 
 def _pad(text: str, width: int, right: bool) -> str:

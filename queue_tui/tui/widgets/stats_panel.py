@@ -7,10 +7,11 @@ hub: they are cleaned and wrapped in `Text`, never parsed as markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from io import StringIO
 
-from rich.console import Console, Group
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -101,7 +102,39 @@ def overall_text(stats: QueueStats) -> Text:
     return text
 
 
-def models_table(stats: QueueStats) -> Table:
+#: The per-model columns after MODEL: title, and the text of a model's figures.
+MODEL_COLUMNS: tuple[tuple[str, Callable[[ModelStats], str]], ...] = (
+    ("Q", lambda m: str(m.queued)),
+    ("P", lambda m: str(m.processing)),
+    ("WAIT p50/p95", lambda m: _pair(m.wait_p50, m.wait_p95)),
+    ("RUN p50/p95", lambda m: _pair(m.run_p50, m.run_p95)),
+    ("/MIN", lambda m: _rate(m.completions_per_min)),
+    ("FAIL", lambda m: _pct(m.failure_rate)),
+)
+#: On a narrow panel whole columns go, in this order, before any figure is cut.
+DROPPED_FIRST = ("/MIN", "RUN p50/p95", "WAIT p50/p95", "FAIL")
+#: The cells between two columns (`padding=(0, 1)`, no edge padding).
+COLUMN_GAP = 2
+
+
+def models_table(stats: QueueStats, width: int | None = None) -> Table:
+    """Per model (the busiest first) and for all models; within `width` cells, the
+    columns of `DROPPED_FIRST` are left out until the rest fits whole."""
+    ordered = sorted(
+        stats.by_model.values(), key=lambda m: (-(m.queued + m.processing), m.model or "")
+    )
+    rows = [(Text(clean(m.model, max_len=MODEL_MAX), no_wrap=True, end=""), m) for m in ordered]
+    rows.append((Text("all models", style="bold", end=""), stats.overall))
+    cells = {title: [text(m) for _, m in rows] for title, text in MODEL_COLUMNS}
+    sizes = {title: max(map(cell_len, [title, *cells[title]])) for title in cells}
+    model_size = max(cell_len("MODEL"), *(name.cell_len for name, _ in rows))
+    shown = [title for title, _ in MODEL_COLUMNS]
+    for title in DROPPED_FIRST:
+        total = model_size + sum(sizes[t] + COLUMN_GAP for t in shown)
+        if width is None or total <= width:
+            break
+        shown.remove(title)
+
     table = Table(
         box=None,
         padding=(0, 1),
@@ -111,31 +144,21 @@ def models_table(stats: QueueStats) -> Table:
         expand=False,
     )
     table.add_column("MODEL", no_wrap=True, overflow="ellipsis", max_width=MODEL_MAX)
-    table.add_column("Q", justify="right")
-    table.add_column("P", justify="right")
-    table.add_column("WAIT p50/p95", justify="right", no_wrap=True)
-    table.add_column("RUN p50/p95", justify="right", no_wrap=True)
-    table.add_column("/MIN", justify="right")
-    table.add_column("FAIL", justify="right")
-
-    def add(name: Text, m: ModelStats) -> None:
-        table.add_row(
-            name,
-            str(m.queued),
-            str(m.processing),
-            _pair(m.wait_p50, m.wait_p95),
-            _pair(m.run_p50, m.run_p95),
-            _rate(m.completions_per_min),
-            _pct(m.failure_rate),
-        )
-
-    ordered = sorted(
-        stats.by_model.values(), key=lambda m: (-(m.queued + m.processing), m.model or "")
-    )
-    for m in ordered:
-        add(Text(clean(m.model, max_len=MODEL_MAX), no_wrap=True, end=""), m)
-    add(Text("all models", style="bold", end=""), stats.overall)
+    for title in shown:
+        table.add_column(title, justify="right", no_wrap=True)
+    for i, (name, _) in enumerate(rows):
+        table.add_row(name, *(cells[title][i] for title in shown))
     return table
+
+
+class ModelsTable:
+    """`models_table` at the width it is drawn in (a resize draws it again)."""
+
+    def __init__(self, stats: QueueStats) -> None:
+        self.stats = stats
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield models_table(self.stats, options.max_width)
 
 
 def failures_text(stats: QueueStats, limit: int = TOP_FAILURE_GROUPS) -> Text:
@@ -225,7 +248,7 @@ class StatsPanel(VerticalScroll):
         else:
             title.append("  (no samples yet)", style="dim")
         self._depth_title.update(title)
-        self._models.update(Group(models_table(stats)))
+        self._models.update(ModelsTable(stats))
         self._failures.update(failures_text(stats))
 
     @property

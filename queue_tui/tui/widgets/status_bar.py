@@ -20,6 +20,7 @@ and takes a layout pass only when it changes height.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from textual.content import Content
 
@@ -29,6 +30,7 @@ from queue_tui.core.status import (
     NEEDS_USER,
     StatusState,
     data_warnings,
+    paused_phrase,
     retry_phrase,
 )
 from queue_tui.core.timefmt import fmt_coarse
@@ -79,7 +81,7 @@ def render_fault_line(state: StatusState, width: int) -> Content:
     # (While a retry is out, r only queues another one after it.)
     extra = " · r retries now" if not state.paused and not state.in_flight else ""
     if state.error_kind in NEEDS_USER and not state.paused and not state.in_flight:
-        extra = " · r after fixing it"
+        extra = "" if state.stopped else " · r after fixing it"
     budget = usable - 2 - len(countdown)
     sentence = clean(state.error, max_len=10_000)
     if len(sentence) + len(extra) > budget:
@@ -92,29 +94,78 @@ def render_fault_line(state: StatusState, width: int) -> Content:
     )
 
 
-def _fitting(forms: list[str], room: int) -> str:
-    """The longest of `forms` (long to short) that fits `room` cells, else the shortest."""
-    for form in forms:
-        if len(form) <= room:
-            return form
-    return forms[-1]
+Piece = tuple[str, str] | str
 
 
-def render_state_line(state: StatusState, width: int) -> Content:
-    compact = width < COMPACT_WIDTH
-    sep = ("  │ " if not compact else " │ ", "$text-muted")
-    parts: list[tuple[str, str] | str] = []
+@dataclass
+class _Segment:
+    """A part of the state line: its forms, longest first (an empty one leaves the part
+    out), and what comes before it: a space, or the separator (`sep`)."""
+
+    forms: list[list[Piece]]
+    sep: bool = False
+    #: A space before it only right after this part (else the separator).
+    after: str | None = None
+    level: int = 0
+
+    @property
+    def pieces(self) -> list[Piece]:
+        return self.forms[self.level]
+
+    def shorten(self) -> bool:
+        if self.level + 1 < len(self.forms):
+            self.level += 1
+            return True
+        return False
+
+
+#: What gives way, in order, while the state line is too long for the bar: the least
+#: important parts first (a name again: shorter again, or left out). Below
+#: `COMPACT_WIDTH` the bar starts with the first `COMPACT_STEPS` steps taken. What says
+#: what is happening to the rows (the counts, a stale warning, rows dropped, the event
+#: stream, a pause) gives way last, or never.
+SHORTEN_ORDER = (
+    "latency",
+    "sep",
+    "counts",
+    "rows",
+    "waiting",
+    "host",
+    "updated",
+    "warning",
+    "warning",
+    "filters",
+    "stale",
+    "host",
+    "filters",
+    "filters",
+    "rows",  # (only "282/282": the counts add up to it; a filtered "97/282" stays)
+    "host",
+    "waiting",  # (the stale warning says it too)
+    "paused",
+)
+COMPACT_STEPS = 6
+
+
+def _segments(state: StatusState, compact: bool) -> dict[str, _Segment]:
+    """The state line's parts, in order (see `SHORTEN_ORDER` for their importance)."""
+    parts: dict[str, _Segment] = {}
     if state.error is not None:
         pass  # the fault line above says it
     elif state.paused:
-        parts += [("⏸ paused", "bold $warning"), " "]
+        phrase = f"⏸ {paused_phrase(state)}"
+        parts["paused"] = _Segment([[(phrase, "bold $warning")], [("⏸ paused", "bold $warning")]])
     elif state.polls == 0:
-        parts += [("◌ connecting", "$text-muted"), " "]
+        parts["connecting"] = _Segment([[("◌ connecting", "$text-muted")]])
     elif state.stale:
-        parts += [("◌ waiting" if compact else "◌ waiting for the hub", "bold $warning"), " "]
+        parts["waiting"] = _Segment(
+            [[("◌ waiting for the hub", "bold $warning")], [("◌ waiting", "bold $warning")], []]
+        )
     else:
-        parts += [("● live", "bold $success"), " "]
-    parts.append((clean(state.host, max_len=24 if compact else 60), "bold"))
+        parts["live"] = _Segment([[("● live", "bold $success")]])
+    parts["host"] = _Segment(
+        [[(clean(state.host, max_len=n), "bold")] for n in (60, 24, 12)] + [[]]
+    )
     warnings = data_warnings(state)
     if state.since_ok is not None:
         # Steady while fresh (polls land every interval: a seconds count would rewrite
@@ -123,34 +174,84 @@ def render_state_line(state: StatusState, width: int) -> Content:
         fresh = not state.stale and state.since_ok < FRESH_INTERVALS * state.interval
         ago = "just now" if fresh else f"{fmt_coarse(state.since_ok)} ago"
         if state.stale:
-            parts += [" ", (f"⚠ stale: last update {ago}", "bold $warning")]
+            style = "bold $warning"
+            parts["stale"] = _Segment(
+                [[(f"⚠ stale: last update {ago}", style)], [(f"⚠ stale {ago}", style)]]
+            )
         elif not (fresh and compact and warnings):
             # (At 80 columns "● live" says "just now" well enough to leave the room to a
             # warning about the rows.)
-            parts += [" ", (f"updated {ago}", "$text-muted")]
+            parts["updated"] = _Segment([[(f"updated {ago}", "$text-muted")], []])
     elif state.error is not None:
-        parts += [" ", ("no data yet", "$text-muted")]
-    if state.latency is not None and not compact and not state.stale:
-        parts += [" ", (f"{state.latency * 1000:.0f}ms", "$text-muted")]
-    parts.append(sep)
+        parts["no-data"] = _Segment([[("no data yet", "$text-muted")]])
+    if state.latency is not None and not state.stale:
+        parts["latency"] = _Segment([[(f"{state.latency * 1000:.0f}ms", "$text-muted")], []])
     if state.counts:
-        parts += _count_parts(state.counts, compact)
+        counts = [_count_parts(state.counts, False), _count_parts(state.counts, True)]
     else:
-        parts.append(("no rows", "$text-muted"))
-    parts.append(sep)
-    rows = f"{state.shown}/{state.total}" if compact else f"{state.shown} of {state.total} rows"
-    parts.append((rows, "bold" if state.shown != state.total else ""))
+        counts = [[("no rows", "$text-muted")]]
+    parts["counts"] = _Segment(counts, sep=True)
+    filtered = state.shown != state.total
+    bold = "bold" if filtered else ""
+    rows: list[list[Piece]] = [
+        [(f"{state.shown} of {state.total} rows", bold)],
+        [(f"{state.shown}/{state.total}", bold)],
+    ]
+    parts["rows"] = _Segment(rows if filtered else [*rows, []], sep=True)
     if warnings:
-        # At 80 columns it comes after the counts: the longest form that still fits.
-        room = width - 2 - Content.assemble(*parts).cell_length - 1
-        warning = warnings[0] if not compact else _fitting(warnings, room)
-        parts += [" ", (warning, "$warning")]
+        parts["warning"] = _Segment([[(w, "$warning")] for w in warnings], after="rows")
     if state.filters:
-        parts += [sep, (clean(state.filters, max_len=80), "$accent")]
+        parts["filters"] = _Segment(
+            [[(clean(state.filters, max_len=n), "$accent")] for n in (80, 40, 20)] + [[]],
+            sep=True,
+        )
     if state.events is not None and state.error is None:  # the fault line says enough
         word, style = EVENTS_LABELS.get(state.events, ("off", "$text-muted"))
-        parts += [sep, (f"events: {word}", style)]
-    return Content.assemble(*parts)
+        parts["events"] = _Segment([[(f"events: {word}", style)]], sep=True)
+    return parts
+
+
+def render_state_line(state: StatusState, width: int) -> Content:
+    """The bar's usual line, fitted to `width`: while it is too long the least important
+    parts are shortened or left out first (`SHORTEN_ORDER`); the CSS ellipsis only cuts
+    what still does not fit at the smallest sizes."""
+    compact = width < COMPACT_WIDTH
+    usable = max(20, width - 2)  # the bar's padding
+    parts = _segments(state, compact)
+    narrow_sep = [False]
+
+    def assemble() -> Content:
+        sep = (" │ " if narrow_sep[0] else "  │ ", "$text-muted")
+        pieces: list[Piece] = []
+        previous = ""
+        for name, part in parts.items():
+            if not part.pieces:
+                continue
+            if pieces:
+                spaced = part.after == previous if part.after else not part.sep
+                pieces.append(" " if spaced else sep)
+            pieces += part.pieces
+            previous = name
+        return Content.assemble(*pieces)
+
+    def shorten(name: str) -> bool:
+        if name == "sep":
+            changed, narrow_sep[0] = not narrow_sep[0], True
+            return changed
+        part = parts.get(name)
+        return part is not None and part.shorten()
+
+    steps = iter(SHORTEN_ORDER)
+    if compact:
+        for _, name in zip(range(COMPACT_STEPS), steps, strict=False):
+            shorten(name)
+    line = assemble()
+    for name in steps:
+        if line.cell_length <= usable:
+            break
+        if shorten(name):
+            line = assemble()
+    return line
 
 
 def render_status(state: StatusState, width: int) -> Content:
@@ -187,7 +288,9 @@ class StatusBar(DetailBody):
     def set_state(self, state: StatusState) -> bool:
         """Show `state`; returns whether the text changed."""
         self.state = state
-        content = render_status(state, self.size.width or 120)
+        # The render functions take the bar's whole width (they leave its padding).
+        width = self.size.width + self.styles.gutter.width if self.size.width else 120
+        content = render_status(state, width)
         if self._last is not None and content.is_same(self._last):
             return False
         self._last = content
