@@ -37,7 +37,7 @@ from queue_tui.api.filters import SERVER_FILTERS, QueueFilters
 from queue_tui.api.models import Generation, valid_id
 from queue_tui.config import Settings
 from queue_tui.core.dashboard import DashboardModel, Toast, model_name, short_id
-from queue_tui.core.gc_policy import freeze_long_lived
+from queue_tui.core.gc_policy import RELEASE_EVERY, freeze_long_lived, release_free_heap
 from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
 from queue_tui.core.tracker import LifecycleEvent
 from queue_tui.sanitize import clean, safe_url
@@ -208,6 +208,7 @@ class QueueApp(App[None]):
         self._update_status()
         self.detail.notes_for = self.model.detail_notes
         self.set_interval(1.0, self.tick)
+        self.set_interval(RELEASE_EVERY, release_free_heap)  # all day: core/gc_policy.py
         self._first_page = asyncio.get_running_loop().create_future()
         self._poll_loop()
         self._event_stream_loop()

@@ -79,3 +79,21 @@ def test_a_frozen_cycle_stays_until_the_next_call_unfreezes_and_collects_it() ->
     assert ref() is not None  # pinned: this is the cost the module docstring bounds
     freeze_long_lived()  # e.g. the next app of a test session
     assert ref() is None
+
+
+def test_release_free_heap_hands_pages_back_where_glibc_is_and_is_a_no_op_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ctypes.util
+    import platform
+
+    from queue_tui.core import gc_policy
+
+    expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert gc_policy.release_free_heap() is expected
+    gc_policy._malloc_trim.cache_clear()
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    try:
+        assert gc_policy.release_free_heap() is False
+    finally:
+        gc_policy._malloc_trim.cache_clear()
