@@ -25,3 +25,12 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("OXEN_CONFIG_DIR", str(tmp_path / "oxen"))
     monkeypatch.setenv("QUEUE_TUI_CONFIG", str(tmp_path / "config.toml"))
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every test's remembered preferences (`queue_tui.state`) in its own `tmp_path`:
+    no test reads or writes the real `~/.local/state/queue-tui/state.json`."""
+    state_home = tmp_path / "xdg-state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
+    return state_home / "queue-tui" / "state.json"

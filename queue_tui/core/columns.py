@@ -458,12 +458,17 @@ SQUEEZE_PRIORITY = 1
 
 
 def layout(
-    width: int, fitted: Mapping[str, int], pad: int, present: Collection[str] = ()
+    width: int,
+    fitted: Mapping[str, int],
+    pad: int,
+    present: Collection[str] = (),
+    chosen: Collection[str] | None = None,
 ) -> tuple[list[str], dict[str, int]]:
     """The columns shown in `width` cells, in order, and their text widths (`pad`: the
     padding of each column). `fitted`: each fitted column's width, clamped to its limits;
     `present`: the columns with a `shown_if` that a row shown passes (the others are
-    left out).
+    left out); `chosen`: the columns the user chose to show (None: all of them; the
+    others are left out, whatever their priority).
 
     The always-shown columns first; then the optional ones, lowest priority first, as many
     as fit at their least width (`Column.least_width`): a fixed one takes its width, the
@@ -471,7 +476,13 @@ def layout(
     fitted one without a fill column takes up to its most). For the ETA
     (`SQUEEZE_PRIORITY`) the always-shown fitted columns narrow down to their `width`.
     Narrower than the always-shown columns: their fitted columns shrink."""
-    table = [c for c in COLUMNS if c.in_table and (c.shown_if is None or c.name in present)]
+    table = [
+        c
+        for c in COLUMNS
+        if c.in_table
+        and (c.shown_if is None or c.name in present)
+        and (chosen is None or c.name in chosen)
+    ]
     always = [c for c in table if c.priority == 0]
     widths = {c.name: fitted[c.name] if c.fitted else c.width for c in always}
     avail = width - sum(widths.values()) - pad * len(always)

@@ -61,11 +61,13 @@ def frozen_demo_app(
     sim: QueueSimulator | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     settings: Settings | None = None,
+    remember: bool = True,
     **filters: str | None,
 ) -> QueueApp:
     """A QueueApp on the seeded demo hub (or on `transport`), frozen at `clock`.
 
     The simulator is available as `app.sim` (None when a transport was given).
+    `remember=False`: no remembered preferences read or written (the screenshots).
     """
     clock = clock or FakeClock(DEMO_START)
     settings = settings or frozen_settings(**filters)
@@ -73,7 +75,7 @@ def frozen_demo_app(
         sim = sim or QueueSimulator(DEMO_SEED, clock)
         transport = StreamingASGITransport(create_app(sim))
     client = SteadyClient(settings, transport=transport)
-    app = QueueApp(settings, client=client, clock=clock)
+    app = QueueApp(settings, client=client, clock=clock, remember=remember)
     app.sim = sim  # type: ignore[attr-defined]
     return app
 

@@ -134,7 +134,7 @@ SHOTS: tuple[Shot, ...] = (
 
 
 async def render_shot(shot: Shot) -> str:
-    app = frozen_demo_app(**shot.filters)
+    app = frozen_demo_app(remember=False, **shot.filters)
     svg = ""
     async with app.run_test(size=shot.size) as pilot:
         for widget in app.query(Input):

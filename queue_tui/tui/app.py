@@ -20,6 +20,7 @@ import logging
 import time
 import webbrowser
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -41,8 +42,10 @@ from queue_tui.core.gc_policy import RELEASE_EVERY, freeze_long_lived, release_f
 from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
 from queue_tui.core.tracker import LifecycleEvent
 from queue_tui.sanitize import clean, safe_url
+from queue_tui.state import CHOOSABLE_COLUMNS, UiState, load_state, save_state, state_path
 from queue_tui.tui.browser import no_browser_reason
 from queue_tui.tui.messages import FiltersChanged, LifecycleNews, PollErrored, PollSucceeded
+from queue_tui.tui.screens.columns import ColumnChooserScreen
 from queue_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
 from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.screens.help import HelpScreen
@@ -126,7 +129,10 @@ class QueueApp(App[None]):
         client: QueueClient,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        remember: bool = True,
     ) -> None:
+        """`remember`: load and save the user's preferences (`queue_tui.state`) in
+        `$XDG_STATE_HOME/queue-tui/state.json`; False (the screenshots): neither."""
         super().__init__()
         install_textual_patches()  # partial line updates cropped (Textual #5625); idempotent
         self.settings = settings
@@ -146,6 +152,9 @@ class QueueApp(App[None]):
         self._first_page: asyncio.Future[PollSucceeded | PollErrored] | None = None
         self._detail_screen: DetailScreen | None = None
         self._main_screen: Screen | None = None
+        #: Where the preferences are remembered (None: nowhere), and what was last saved.
+        self.state_file: Path | None = state_path() if remember else None
+        self._saved_state: UiState | None = None
         self.table = GenerationsTable(clock=clock, id="table")
         self.detail = DetailPane(clock=clock, id="detail")
         self.filter_bar = FilterBar(settings.filters, id="filter-bar")
@@ -194,6 +203,7 @@ class QueueApp(App[None]):
 
     async def on_mount(self) -> None:
         self._main_screen = self.screen
+        self._restore_state()
         if self.settings.theme:
             if self.settings.theme in self.available_themes:
                 self.theme = self.settings.theme
@@ -205,6 +215,7 @@ class QueueApp(App[None]):
                 )
         self.show_toasts(self.model.config_warnings())
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._saved_state = self.ui_state()
         self._update_status()
         self.detail.notes_for = self.model.detail_notes
         self.set_interval(1.0, self.tick)
@@ -413,6 +424,68 @@ class QueueApp(App[None]):
     def _theme_changed(self, theme: Theme) -> None:
         self.table.restyle()
         self.detail.show(self.detail.generation, force=True)
+        self.remember()
+
+    # -- remembered preferences (queue_tui/state.py) -------------------------------------
+
+    def ui_state(self) -> UiState:
+        """The preferences as they are now."""
+        # (getattr: benchmarks/refresh_cost.py swaps in an older table without a choice)
+        chosen = getattr(self.table, "chosen_columns", None)
+        return UiState(
+            theme=self.theme,
+            sort_column=self.table.sort_column,
+            sort_reverse=self.table.sort_reverse,
+            show_finished=self.model.show_finished,
+            show_detail=not self.detail.has_class("-hidden"),
+            columns=None if chosen is None else [n for n in CHOOSABLE_COLUMNS if n in chosen],
+        )
+
+    def _restore_state(self) -> None:
+        """Apply the remembered preferences; a flag or the config file wins (the theme:
+        `settings.theme`, applied after this)."""
+        if self.state_file is None:
+            return
+        state, notices = load_state(self.state_file, themes=self.available_themes)
+        for notice in notices:
+            self.notify(notice, title="Preferences", severity="warning", markup=False)
+        if state.theme and not self.settings.theme:
+            self.theme = state.theme
+        if state.sort_column is not None:
+            self.table.set_sort(state.sort_column, state.sort_reverse)
+        if state.show_finished is not None:
+            self.model.show_finished = state.show_finished
+        if state.show_detail is not None:
+            self.detail.set_class(not state.show_detail, "-hidden")
+        if state.columns is not None:
+            self.table.choose_columns(state.columns)
+
+    def remember(self) -> None:
+        """Save the preferences if they changed (after a key, a click, a palette entry;
+        never on a tick). A failure to write is logged, not shown: the dashboard works on."""
+        if self.state_file is None or self._saved_state is None:
+            return  # not yet mounted: what `_restore_state` applies is no change
+        state = self.ui_state()
+        if state == self._saved_state:
+            return
+        try:
+            save_state(state, self.state_file)
+        except OSError as exc:
+            log.warning("cannot save preferences to %s: %s", self.state_file, exc)
+            return
+        self._saved_state = state
+
+    def on_generations_table_sort_changed(self, _: GenerationsTable.SortChanged) -> None:
+        self.remember()
+
+    def choose_columns(self, names: Iterable[str] | None) -> None:
+        """Show only these table columns (None: all); remembered."""
+        self.table.choose_columns(None if names is None else list(names))
+        self.remember()
+
+    def action_choose_columns(self) -> None:
+        if not isinstance(self.screen, ColumnChooserScreen):
+            self.push_screen(ColumnChooserScreen(self.table.chosen_columns, self.choose_columns))
 
     # -- events from widgets -----------------------------------------------------------
 
@@ -445,6 +518,7 @@ class QueueApp(App[None]):
             "focus_table",
             "toggle_stats",
             "toggle_finished",
+            "choose_columns",
         }
     )
 
@@ -497,6 +571,7 @@ class QueueApp(App[None]):
 
     def action_toggle_detail(self) -> None:
         self.detail.toggle_class("-hidden")
+        self.remember()
 
     def action_toggle_filters(self) -> None:
         self.filter_bar.toggle_class("-show-target")
@@ -638,6 +713,7 @@ class QueueApp(App[None]):
     def action_toggle_finished(self) -> None:
         shown = self.model.show_finished = not self.model.show_finished
         self.render_rows()
+        self.remember()
         self.notify(
             f"Finished rows {'shown (h hides' if shown else 'hidden (h shows'} them)", timeout=2
         )
@@ -741,6 +817,11 @@ class QueueApp(App[None]):
             ("Open result URL", "Open it in a browser (o)", self.action_open_url),
             ("Toggle detail pane", "Show or hide the pane (d)", self.action_toggle_detail),
             ("Sort by next column", "Cycle the sort column (s)", self.action_cycle_sort),
+            (
+                "Choose columns",
+                "Show or hide table columns (remembered)",
+                self.action_choose_columns,
+            ),
             (
                 "Cancel the selected generation",
                 "DELETE it on the hub, after a confirmation (del)",

@@ -23,7 +23,7 @@ a few bytes a second to the terminal. Rows off screen catch up when they are dra
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -156,6 +156,9 @@ class GenerationsTable(ScrollView, can_focus=True):
     class RowHighlighted(_RowMessage):
         """The cursor moved to another row (or the row under it changed)."""
 
+    class SortChanged(Message):
+        """The user (or the app) sorted the table: `sort_column`, `sort_reverse`."""
+
     class RowSelected(_RowMessage):
         """Enter (or a click on the cursor row): open the row's detail."""
 
@@ -191,6 +194,8 @@ class GenerationsTable(ScrollView, can_focus=True):
         self._order: list[str] = []
         self._index: dict[str, int] = {}
         self._visible: list[str] = [c.name for c in COLUMNS if c.shown_by_default]
+        #: The columns the user chose to show (None: every column the width allows).
+        self._chosen: frozenset[str] | None = None
         self._widths: dict[str, int] = {c.name: c.width for c in COLUMNS}
         #: Visible column name -> (x, width including padding).
         self._col_x: dict[str, tuple[int, int]] = {}
@@ -445,6 +450,18 @@ class GenerationsTable(ScrollView, can_focus=True):
             reverse = SORT_BY_NAME[column].descending_first
         self.sort_column, self.sort_reverse = column, reverse
         self._resort()
+        self.post_message(self.SortChanged())
+
+    @property
+    def chosen_columns(self) -> frozenset[str] | None:
+        """The columns the user chose to show (None: no choice, all may show)."""
+        return self._chosen
+
+    def choose_columns(self, names: Collection[str] | None) -> None:
+        """Show only these columns (as the width allows); None: every column."""
+        self._chosen = None if names is None else frozenset(names)
+        if self.is_mounted:
+            self._apply_layout(force=True)
 
     def action_cycle_sort(self) -> None:
         """The next visible column; after the last, back to the queue order."""
@@ -960,7 +977,9 @@ class GenerationsTable(ScrollView, can_focus=True):
         present = [c.name for c in CONDITIONAL_COLUMNS if self._passing[c.name]]
         pad = 2 * self.cell_padding
         names = [c.name for _, c in FITTED_COLUMNS]
-        self._visible, widths = layout(width, dict(zip(names, fitted, strict=True)), pad, present)
+        self._visible, widths = layout(
+            width, dict(zip(names, fitted, strict=True)), pad, present, self._chosen
+        )
         self._widths.update(widths)
         x = 0
         self._col_x = {}
