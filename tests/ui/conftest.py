@@ -125,3 +125,17 @@ def a_browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     opened: list[str] = []
     monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
     return opened
+
+
+def queued_row(gid: str, enqueued_at: float, **extra: object) -> dict[str, object]:
+    """A row that never progresses (injected rows are served as they are)."""
+    return {
+        "generation_id": gid,
+        "model_name": "flux-1-dev",
+        "media_type": "image",
+        "status": "queued",
+        "enqueued_at": int(enqueued_at),
+        "target_namespace": "ox",
+        "target_repo": "product-shots",
+        **extra,
+    }

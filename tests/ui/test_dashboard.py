@@ -14,7 +14,7 @@ from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.sanitize import clean
 from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.widgets.generations_table import GenerationsTable
-from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, wait_until
+from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, queued_row, wait_until
 from tests.ui.on_screen import column_x, find, screen_text, toasts_shown
 
 SIZE = (120, 36)
@@ -24,20 +24,6 @@ def visible_range(table: GenerationsTable) -> range:
     """The rows on screen: as many as the table's content has lines under its header."""
     top = int(table.scroll_y)
     return range(top, top + table.scrollable_content_region.height - table.header_height)
-
-
-def queued_row(gid: str, enqueued_at: float, **extra: object) -> dict[str, object]:
-    """A row that never progresses (injected rows are served as they are)."""
-    return {
-        "generation_id": gid,
-        "model_name": "flux-1-dev",
-        "media_type": "image",
-        "status": "queued",
-        "enqueued_at": int(enqueued_at),
-        "target_namespace": "ox",
-        "target_repo": "product-shots",
-        **extra,
-    }
 
 
 class TestRows:

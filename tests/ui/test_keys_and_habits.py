@@ -21,7 +21,7 @@ from queue_tui.screenshots.frozen import FROZEN_INTERVAL
 from queue_tui.tui.app import QueueApp
 from queue_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
 from queue_tui.tui.screens.help import HelpScreen, HelpScroll
-from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, wait_until
+from tests.ui.conftest import DEMO_START, first_poll, make_app, poll, queued_row, wait_until
 from tests.ui.on_screen import screen_lines, screen_text, toasts_shown, widget_lines
 from tests.ui.terminal_model import Screen, capture_terminal
 
@@ -29,25 +29,11 @@ SIZE = (120, 36)
 URL = "https://hub.oxen.ai/api/repos/ox/product-shots/file/main/fox.png"
 
 
-def queued(gid: str, enqueued_at: float, **extra: Any) -> dict[str, Any]:
-    """A row the simulator serves as it is (it never progresses by itself)."""
-    return {
-        "generation_id": gid,
-        "model_name": "flux-1-dev",
-        "media_type": "image",
-        "status": "queued",
-        "enqueued_at": int(enqueued_at),
-        "target_namespace": "ox",
-        "target_repo": "product-shots",
-        **extra,
-    }
-
-
 def add_queue_head(sim: QueueSimulator, n: int) -> list[str]:
     """`n` rows older than any of the demo's: the head of the queue, in this order."""
     gids = [f"head-{i:02d}" for i in range(n)]
     for i, gid in enumerate(gids):
-        sim.add_row(queued(gid, DEMO_START - 7200 + i))
+        sim.add_row(queued_row(gid, DEMO_START - 7200 + i))
     return gids
 
 
@@ -261,7 +247,7 @@ class TestOpen:
         monkeypatch.setenv("DISPLAY", ":0")  # X forwarding: still not in front of the user
         opened: list[str] = []
         monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url))
-        sim.add_row(queued("with-url", DEMO_START - 5, result_url=URL))
+        sim.add_row(queued_row("with-url", DEMO_START - 5, result_url=URL))
         app = make_app(clock=clock, sim=sim)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await first_poll(pilot)
@@ -278,7 +264,7 @@ class TestOpen:
     async def test_o_with_a_browser_opens_it(
         self, clock: FakeClock, sim: QueueSimulator, a_browser: list[str]
     ):
-        sim.add_row(queued("with-url", DEMO_START - 5, result_url=URL))
+        sim.add_row(queued_row("with-url", DEMO_START - 5, result_url=URL))
         app = make_app(clock=clock, sim=sim)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await first_poll(pilot)
