@@ -99,8 +99,10 @@ class _Loop:
             return ""
         if not self.successful_polls:
             return "; the hub never answered"
-        lasted = fmt_duration(self._monotonic() - self._outage_since)
-        return f"; the hub has not answered for {lasted}"
+        seconds = self._monotonic() - self._outage_since
+        if seconds < 1:
+            return "; its last request failed"  # not "for 0s": the outage just began
+        return f"; the hub has not answered for {fmt_duration(seconds)}"
 
     def _fault(self, failed: PollFailed) -> None:
         error = failed.error
