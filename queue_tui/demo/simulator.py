@@ -528,6 +528,8 @@ class QueueSimulator:
     #: Ground-truth outcomes kept for `finished()` (oldest dropped first): far beyond
     #: `retention`, so a test can audit a long run, yet bounded for a hub left running.
     OUTCOMES_CAP = 200_000
+    #: Drop ground-truth outcomes with the terminal rows they belong to (embedded hubs).
+    outcomes_expire = False
 
     def __init__(
         self,
@@ -615,8 +617,10 @@ class QueueSimulator:
         kwargs.setdefault("retention", EMBEDDED_RETENTION)
         kwargs.setdefault("max_terminal", EMBEDDED_MAX_TERMINAL)
         sim = cls(seed, clock, **kwargs)
-        # Nothing reads the ground truth of an embedded hub: as many as it lists.
+        # Nothing reads the ground truth of an embedded hub: only what it still lists, by
+        # time as well as count, so its memory is flat once the retention has filled.
         sim.OUTCOMES_CAP = sim.max_terminal
+        sim.outcomes_expire = True
         return sim
 
     def _configure_rates(self, specs: list[ModelSpec], arrival_rate: float | None) -> None:
@@ -767,6 +771,8 @@ class QueueSimulator:
         while order and (order[0][0] < cutoff or len(order) > self.max_terminal):
             _, gid = order.popleft()
             self._terminal.pop(gid, None)
+            if self.outcomes_expire:
+                self._outcomes.pop(gid, None)
 
     def _admit(self, row: _Row) -> None:
         state = self._models[row.model]
