@@ -1,10 +1,11 @@
 """Command line: the dashboard, and headless commands for scripts and CI logs.
 
 Exit codes (documented in the README):
-  0 ok · 1 failure (wait: a generation failed or was cancelled) · 2 usage or rejected
-  request · 3 hub unreachable or timed out · 4 auth refused · 5 rate limited ·
-  6 hub error or wrong host/path · 7 bad payload · 8 wait: an id was never seen ·
-  124 wait/events: timed out · 130 interrupted
+  0 ok · 1 failure (wait: a generation failed or was cancelled; resubmit: one could not
+  be) · 2 usage or rejected request · 3 hub unreachable or timed out · 4 auth refused ·
+  5 rate limited · 6 hub error or wrong host/path · 7 bad payload · 8 an id was never
+  seen (wait) or is nowhere (show, resubmit) · 124 wait/events: timed out · 130
+  interrupted
 """
 
 from __future__ import annotations
@@ -318,7 +319,9 @@ def _click_usage_error(error: click.UsageError) -> NoReturn:
 @_connection_options
 @_interval_option
 @click.option("--theme", help="Textual theme name, e.g. nord, gruvbox, textual-light.")
-@click.option("--read-only", is_flag=True, default=None, help="Disable every action (cancel).")
+@click.option(
+    "--read-only", is_flag=True, default=None, help="Disable every action (cancel, resubmit)."
+)
 @click.option(
     "--linger", metavar="SECONDS", help="Seconds a finished row stays visible [default: 600]."
 )
@@ -424,8 +427,20 @@ def page_note(dropped: int, degraded: int) -> str:
     "queue list requests, e.g. 0.2.",
 )
 @click.option("--old-shape", is_flag=True, help="Serve the docs' older rows: `model`, no status.")
+@click.option(
+    "--no-retry",
+    is_flag=True,
+    help="No POST /api/ai/queue/ID/retry (404), like the hub of the spec; resubmits "
+    "then enqueue the request again.",
+)
 def demo_server(
-    host: str, port: int, seed: int, no_events: bool, chaos: float, old_shape: bool
+    host: str,
+    port: int,
+    seed: int,
+    no_events: bool,
+    chaos: float,
+    old_shape: bool,
+    no_retry: bool,
 ) -> None:
     """Serve the simulated demo hub over HTTP for other clients."""
     from queue_tui.demo.server import run_server
@@ -434,7 +449,15 @@ def demo_server(
         f"demo hub on http://{host}:{port}  (queue-tui --host http://{host}:{port})", err=True
     )
     shape = "old" if old_shape else "spec"
-    run_server(host=host, port=port, seed=seed, events=not no_events, chaos=chaos, row_shape=shape)
+    run_server(
+        host=host,
+        port=port,
+        seed=seed,
+        events=not no_events,
+        chaos=chaos,
+        row_shape=shape,
+        retry=not no_retry,
+    )
 
 
 # -- lifecycle commands: events, wait, cancel -------------------------------------------
@@ -600,5 +623,83 @@ def cancel_command(ids: tuple[str, ...], **kwargs: Any) -> None:
     async def go() -> int:
         async with build_client(settings, seed=kwargs["seed"]) as client:
             return await run_cancel(client, ids, out=click.echo)
+
+    sys.exit(_run(go()))
+
+
+@main.command("resubmit")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@_connection_options
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the body each would be enqueued with (JSON, one line per id); send nothing.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document at the end.")
+@handle_errors
+def resubmit_command(ids: tuple[str, ...], dry_run: bool, as_json: bool, **kwargs: Any) -> None:
+    """Resubmit failed or cancelled generations; print each new id, one a line.
+
+    Through the hub's retry endpoint where it has one, else by enqueuing the original
+    request again (model, prompt, parameters, target; nothing the hub set). Exit 0 when
+    every id was resubmitted, 1 when any could not be (one line each), 8 when an id is
+    nowhere; refused with exit 2 in read-only mode (but --dry-run).
+    """
+    from queue_tui.headless import run_resubmit
+
+    _check_ids(ids)
+    merged = _with_group_options(kwargs)
+    settings = _settings_from(kwargs, read_only=merged.get("read_only"))
+    if settings.read_only and not dry_run:
+        click.echo("queue-tui: read-only mode: resubmit refused", err=True)
+        sys.exit(EXIT_USAGE)
+
+    async def go() -> int:
+        async with build_client(settings, seed=kwargs["seed"]) as client:
+            return await run_resubmit(
+                client,
+                settings,
+                ids,
+                out=click.echo,
+                err=_echo_err,
+                dry_run=dry_run,
+                as_json=as_json,
+            )
+
+    sys.exit(_run(go()))
+
+
+@main.command("show")
+@click.argument("generation_id", metavar="ID")
+@_connection_options
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the row as JSON (the spec's field names)."
+)
+@handle_errors
+def show_command(generation_id: str, as_json: bool, **kwargs: Any) -> None:
+    """Print one generation in full: every field, local times, queue wait and run time,
+    the whole error, the result URL.
+
+    Looked up by id, else in the status lists, else in the hub's history. Exit 8 when
+    it is nowhere (every source answered without it).
+    """
+    from queue_tui.headless import run_show
+
+    _check_ids((generation_id,))
+    settings = _settings_from(kwargs)
+    client, clock = client_and_clock(settings, seed=kwargs["seed"])
+
+    async def go() -> int:
+        async with client:
+            return await run_show(
+                client,
+                settings,
+                generation_id,
+                out=click.echo,
+                err=_echo_err,
+                as_json=as_json,
+                whole=not sys.stdout.isatty(),
+                clock=clock,
+            )
 
     sys.exit(_run(go()))

@@ -1,4 +1,4 @@
-"""The headless commands' async runners: `events`, `wait`, `cancel`.
+"""The headless commands' async runners: `events`, `wait`, `cancel`, `resubmit`, `show`.
 
 They use the very `Tracker` and `LifecycleWatcher` the dashboard uses, so a script, a CI
 log and the screen always agree. Output goes through the `out`/`err` callables (the CLI
@@ -19,12 +19,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from queue_tui.api.client import CancelOutcome, QueueClient
+from queue_tui.api.errors import QueueError, RequestRejectedError
 from queue_tui.api.models import Generation
 from queue_tui.config import Settings
+from queue_tui.core import columns
+from queue_tui.core.dashboard import BAD_VALUE, bad_fields
+from queue_tui.core.lookup import Found, Lookup, asked_phrase, find, source_phrase
 from queue_tui.core.outcomes import LifecycleWatcher
 from queue_tui.core.poller import Poller, PollFailed, Snapshot
+from queue_tui.core.resubmit import (
+    NotResubmittableError,
+    Resubmitter,
+    can_resubmit,
+    rebuild_problem,
+    resubmit_body,
+    status_refusal,
+)
 from queue_tui.core.stats import compute_stats, fmt_eta
-from queue_tui.core.timefmt import fmt_duration
+from queue_tui.core.timefmt import DASH, fmt_duration, fmt_local
 from queue_tui.core.tracker import LifecycleEvent, RowState, Tracker
 from queue_tui.sanitize import clean, error_headline, safe_url
 
@@ -517,11 +529,303 @@ async def run_cancel(client: QueueClient, ids: Sequence[str], *, out: Line) -> i
     return EXIT_FAILED if any_finished else EXIT_OK
 
 
+# -- resubmit ---------------------------------------------------------------------------------
+
+#: The lists `resubmit` looks in after get-by-id: where a resubmittable row is, then the
+#: one that tells "already succeeded" from "not found".
+RESUBMIT_LISTS = ("failed", "cancelled", "succeeded")
+#: Faults after which a POST may have been applied all the same (the answer was lost).
+_UNSURE_KINDS = frozenset({"timeout", "unreachable", "server", "bad_payload"})
+
+
+@dataclass(slots=True)
+class ResubmitResult:
+    generation_id: str
+    #: resubmitted | would_resubmit (--dry-run) | refused | not_found | unknown (the lookup
+    #: failed) | error (sending failed: the run stops) | not_sent (after that)
+    outcome: str
+    status: str | None = None
+    new_ids: tuple[str, ...] = ()
+    via: str | None = None
+    body: dict[str, Any] | None = None
+    reason: str | None = None
+    #: The fault behind "unknown" or "error" (its exit code).
+    fault: QueueError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "generation_id": self.generation_id,
+            "outcome": self.outcome,
+            "status": self.status,
+            "new_ids": list(self.new_ids),
+            "via": self.via,
+            "body": self.body,
+            "reason": self.reason,
+        }
+
+
+async def run_resubmit(
+    client: QueueClient,
+    settings: Settings,
+    ids: Sequence[str],
+    *,
+    out: Line,
+    err: Line,
+    dry_run: bool = False,
+    as_json: bool = False,
+) -> int:
+    """Resubmit each failed or cancelled id (`core.resubmit.Resubmitter`): each new id on
+    stdout, one a line (`--dry-run`: each body that would be sent, as JSON, and nothing
+    sent). An id that cannot be resubmitted gets one `queue-tui:` line (exit 1); one
+    found nowhere, where every source answered, exit 8; a fault stops the run with its
+    code, after what was done is printed."""
+    wanted = list(dict.fromkeys(ids))
+    lookup = await find(client, wanted, filters=settings.filters, statuses=RESUBMIT_LISTS)
+    resubmitter = Resubmitter(client)
+    results: list[ResubmitResult] = []
+    stopped: QueueError | None = None
+
+    def note(line: str) -> None:
+        if not as_json:
+            err(f"queue-tui: {line}")
+
+    for gid in wanted:
+        shown = clean(gid, max_len=80)
+        found = lookup.found.get(gid)
+        if stopped is not None:
+            results.append(ResubmitResult(gid, "not_sent", reason="stopped by the fault above"))
+        elif gid in lookup.faults:
+            fault = lookup.faults[gid]
+            results.append(ResubmitResult(gid, "unknown", reason=fault.message, fault=fault))
+        elif found is None:
+            results.append(ResubmitResult(gid, "not_found"))
+        else:
+            result = await _resubmit_one(resubmitter, found, dry_run=dry_run)
+            results.append(result)
+            if result.outcome == "refused":
+                note(f"{shown} not resubmitted: {result.reason}")
+            elif result.outcome == "error":
+                stopped = result.fault
+            elif not as_json and dry_run:
+                out(json.dumps(result.body, ensure_ascii=True))
+            elif not as_json:
+                for new_id in result.new_ids:
+                    out(clean(new_id))
+    code = _resubmit_exit_code(results)
+    if as_json:
+        document = {
+            "exit_code": code,
+            "ok": code == EXIT_OK,
+            "dry_run": dry_run,
+            "generations": [r.to_dict() for r in results],
+        }
+        out(json.dumps(document, ensure_ascii=True, default=str))
+    final = _resubmit_final_line(results, lookup, settings)
+    if final:
+        err(final)
+    return code
+
+
+async def _resubmit_one(resubmitter: Resubmitter, found: Found, *, dry_run: bool) -> ResubmitResult:
+    gen = found.generation
+    gid, status = gen.generation_id, gen.status
+    if not can_resubmit(gen):
+        return ResubmitResult(gid, "refused", status, reason=status_refusal(gen))
+    if dry_run:
+        problem = rebuild_problem(gen)
+        if problem is not None:
+            return ResubmitResult(gid, "refused", status, reason=problem)
+        return ResubmitResult(gid, "would_resubmit", status, via="enqueue", body=resubmit_body(gen))
+    try:
+        done = await resubmitter.resubmit(gen)
+    except NotResubmittableError as exc:
+        return ResubmitResult(gid, "refused", status, reason=exc.reason)
+    except RequestRejectedError as exc:
+        # The hub's word on this one (409, 422...): the others may still go.
+        return ResubmitResult(gid, "refused", status, reason=f"the hub refused it: {exc.message}")
+    except QueueError as exc:
+        unsure = "; it may have been resubmitted all the same" if exc.kind in _UNSURE_KINDS else ""
+        return ResubmitResult(gid, "error", status, reason=exc.message + unsure, fault=exc)
+    return ResubmitResult(gid, "resubmitted", status, done.new_ids, done.via, done.body)
+
+
+def _resubmit_exit_code(results: list[ResubmitResult]) -> int:
+    """A fault's code first (sending, then looking up: nothing can be said of what it
+    hid), then 8 (found nowhere), then 1 (one could not be resubmitted)."""
+    for outcome in ("error", "unknown"):
+        fault = next((r.fault for r in results if r.outcome == outcome and r.fault), None)
+        if fault is not None:
+            return fault.exit_code
+    outcomes = {r.outcome for r in results}
+    if "not_found" in outcomes:
+        return EXIT_NEVER_SEEN
+    if "refused" in outcomes:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _resubmit_final_line(
+    results: list[ResubmitResult], lookup: Lookup, settings: Settings
+) -> str | None:
+    """The one line that says why the exit code is what it is (none for 0 and 1)."""
+    sent = next((r for r in results if r.outcome == "error"), None)
+    if sent is not None:
+        left = sum(1 for r in results if r.outcome == "not_sent")
+        more = f" ({left} more not sent)" if left else ""
+        gid = clean(sent.generation_id, max_len=80)
+        return f"queue-tui: resubmitting {gid}: {sent.reason}{more}"
+    unknown = [r.generation_id for r in results if r.outcome == "unknown"]
+    if unknown:
+        fault = lookup.faults[unknown[0]]
+        return f"queue-tui: could not look up {_ids(unknown)}: {fault.message}"
+    missing = [r.generation_id for r in results if r.outcome == "not_found"]
+    if missing:
+        return _not_found_line(missing, lookup, settings)
+    return None
+
+
+def _not_found_line(missing: list[str], lookup: Lookup, settings: Settings) -> str:
+    host = settings.display_host
+    if len(missing) == 1:
+        what = f"generation {_ids(missing)} was not found on {host}"
+    else:
+        what = f"{len(missing)} generations were not found on {host}: {_ids(missing)}"
+    filters = settings.filters.with_(status=None, search=None).describe()
+    under = f" (lists asked with {clean(filters, max_len=120)})" if filters else ""
+    return f"queue-tui: {what} ({asked_phrase(lookup.asked)} answered without it){under}"
+
+
+# -- show ---------------------------------------------------------------------------------
+
+#: Characters of a request parameter shown on a terminal (whole off one).
+SHOW_VALUE_MAX = 300
+#: Labels are padded to the longest, up to this.
+SHOW_LABEL_MAX = 16
+
+
+async def run_show(
+    client: QueueClient,
+    settings: Settings,
+    generation_id: str,
+    *,
+    out: Line,
+    err: Line,
+    as_json: bool = False,
+    whole: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> int:
+    """Print one generation in full (`format_generation`), or with `as_json` the row in
+    the spec's field names (`Generation.to_api`). Exit 8 when every source answered
+    without it; a fault's code when one could not answer."""
+    lookup = await find(client, [generation_id], filters=settings.filters)
+    found = lookup.found.get(generation_id)
+    if found is not None:
+        if as_json:
+            out(json.dumps(found.generation.to_api(), ensure_ascii=True, default=str))
+        else:
+            out(format_generation(found, clock(), whole=whole))
+        return EXIT_OK
+    fault = lookup.faults.get(generation_id)
+    if fault is not None:
+        err(f"queue-tui: could not look up {_ids([generation_id])}: {fault.message}")
+        return fault.exit_code
+    if not lookup.asked:
+        err(f"queue-tui: {settings.display_host} offers no way to look a generation up")
+        return EXIT_FAILED
+    err(_not_found_line([generation_id], lookup, settings))
+    return EXIT_NEVER_SEEN
+
+
+def _when(ts: float | None, now: float) -> str:
+    """`2026-11-29 14:03:07 (3m12s ago)`: local time, and how long ago, exact."""
+    if ts is None:
+        return DASH
+    delta = now - ts
+    if delta < 0:
+        return f"{fmt_local(ts)}  (in {fmt_duration(-delta)})"
+    return f"{fmt_local(ts)}  ({fmt_duration(delta)} ago)"
+
+
+def _param(value: Any, whole: bool) -> str:
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = str(value)
+    return clean(text, multiline=True, max_len=None if whole else SHOW_VALUE_MAX)
+
+
+def format_generation(found: Found, now: float, *, whole: bool = True) -> str:
+    """Every field of one generation, one per line like `gh run view`: status, where it
+    was found, id, model, media, target, local times, queue wait and run time (growing
+    or final: `columns.durations`), the result URL, the prompt, every request parameter
+    and extra field, and the whole error. All hub text cleaned; multi-line values are
+    indented under their label. `whole=False` (a terminal) cuts a long parameter."""
+    gen = found.generation
+    bad = bad_fields(gen)
+    rows: list[tuple[str, str]] = []
+
+    def field(label: str, name: str | None, text: str) -> None:
+        if name is not None and name in bad:
+            raw = clean(gen.invalid_fields.get(name), max_len=None if whole else SHOW_VALUE_MAX)
+            text = f"{BAD_VALUE} (the hub sent {raw})"
+        rows.append((label, text))
+
+    field("status", "status", columns.status_label(gen.status, max_len=40))
+    if not gen.status_reported and "status" not in gen.invalid_fields:
+        rows.append(("note", "the hub sent no status (older row shape)"))
+    rows.append(("found in", source_phrase(found.source)))
+    rows.append(("id", clean(gen.generation_id)))
+    field("model", "model_name", clean(gen.model_name))
+    field("media", "media_type", clean(gen.media_type))
+    rows.append(("target", clean(columns.target_text(gen, bad)) or DASH))
+    for name, label in columns.TARGET_PARTS:
+        if name in bad:
+            field(label, name, "")
+    field("enqueued", "enqueued_at", _when(gen.enqueued_at, now))
+    field("started", "started_at", _when(gen.started_at, now))
+    field("completed", "completed_at", _when(gen.completed_at, now))
+    wait, run = columns.durations(gen, now)
+    rows.append(("queue wait", wait))
+    rows.append(("run time", run))
+    if "result_url" in bad:
+        field("result", "result_url", "")
+    elif gen.result_url:
+        rows.append(("result", safe_url(gen.result_url) or clean(gen.result_url)))
+    elif gen.status == "succeeded":
+        rows.append(("result", "(no result URL)"))
+    if "prompt" in bad:
+        field("prompt", "prompt", "")
+    elif gen.prompt is not None:
+        rows.append(("prompt", clean(gen.prompt, multiline=True)))
+    for key, value in sorted(gen.params.items(), key=lambda kv: str(kv[0])):
+        rows.append((clean(key, max_len=None if whole else 40), _param(value, whole)))
+    if "error_message" in bad:
+        field("error", "error_message", "")
+    elif gen.error_message:
+        rows.append(("error", clean(gen.error_message, multiline=True)))
+
+    width = min(SHOW_LABEL_MAX, max(len(label) for label, _ in rows)) + 2
+    head = f"{columns.status_label(gen.status, max_len=40)}  {clean(gen.model_name, max_len=80)}"
+    lines = [f"{head}  {clean(gen.generation_id, max_len=80)}", ""]
+    for label, text in rows:
+        first, *rest = text.split("\n") if text else [""]
+        lines.append(f"{label.ljust(width - 1)} {first}".rstrip())
+        lines.extend((" " * width + line).rstrip() for line in rest)
+    return "\n".join(lines)
+
+
 __all__ = [
     "EXIT_NEVER_SEEN",
     "EXIT_TIMEOUT",
+    "ResubmitResult",
     "WaitResult",
+    "format_generation",
     "run_cancel",
     "run_events",
+    "run_resubmit",
+    "run_show",
     "run_wait",
 ]

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_PATH = "/api/ai/queue"
 EVENTS_PATH = "/api/events"
+GENERATIONS_PATH = "/api/ai/generations"
 #: Status codes meaning "this hub does not offer that".
 UNSUPPORTED_STATUSES = frozenset({404, 405, 501})
 #: Bodies above this size are parsed in a thread so the UI loop only applies the diff.
@@ -435,16 +436,61 @@ class QueueClient:
 
     async def enqueue(self, model: str, prompt: str, **params: Any) -> list[str]:
         """Enqueue a generation; returns the new generation ids."""
-        payload = {"model": model, "prompt": prompt, **params}
-        status, headers, body = await self._request("POST", QUEUE_PATH, json_body=payload)
+        return await self.enqueue_body({"model": model, "prompt": prompt, **params})
+
+    async def enqueue_body(self, payload: Mapping[str, Any]) -> list[str]:
+        """`POST /api/ai/queue` with `payload` as it is (any key, even one that is not a
+        Python name); returns the new generation ids."""
+        status, headers, body = await self._request("POST", QUEUE_PATH, json_body=dict(payload))
         self._raise_for_status(status, headers, body)
         data = self._decode(body)
         rows = data.get("generations") if isinstance(data, dict) else None
         if not isinstance(rows, list):
             raise BadPayloadError("unexpected enqueue response shape")
-        return [
-            str(r["generation_id"]) for r in rows if isinstance(r, dict) and r.get("generation_id")
-        ]
+        return _new_ids(rows)
+
+    async def retry(self, generation_id: str) -> list[str] | None:
+        """`POST /api/ai/queue/{id}/retry` (newer hubs): the new generation ids, or None
+        when this hub has no retry endpoint (404, 405, 501). Other refusals (409/422 for
+        a row it will not retry) raise through the usual mapping."""
+        path = f"{_item_path(generation_id)}/retry"
+        status, headers, body = await self._request("POST", path)
+        if status in UNSUPPORTED_STATUSES:
+            return None
+        self._raise_for_status(status, headers, body)
+        data = self._decode(body)
+        # The answer's shape is not pinned down ("a new generation linked by
+        # retried_from_id"): a row, {"generation": row} or {"generations": [rows]}.
+        if isinstance(data, dict) and isinstance(data.get("generations"), list):
+            rows = data["generations"]
+        elif isinstance(data, dict) and isinstance(data.get("generation"), dict):
+            rows = [data["generation"]]
+        elif isinstance(data, dict) and "generation_id" in data:
+            rows = [data]
+        else:
+            raise BadPayloadError("unexpected retry response shape")
+        ids = _new_ids(rows)
+        if not ids:
+            raise BadPayloadError("the retry answer names no new generation id")
+        return ids
+
+    async def get_generation(self, generation_id: str) -> Generation | None:
+        """`GET /api/ai/generations/{id}` (the history): the row, None when the hub
+        answers 404. A hub without the endpoint answers 405/501: raised, as
+        `RequestRejectedError` / `ServerError` with that status code."""
+        path = f"{GENERATIONS_PATH}/{quote(generation_id, safe='')}"
+        status, headers, body = await self._request("GET", path)
+        if status == 404:
+            return None
+        self._raise_for_status(status, headers, body)
+        data = self._decode(body)
+        row = data.get("generation") if isinstance(data, dict) else None
+        if not isinstance(row, dict):
+            raise BadPayloadError("unexpected generation shape: no 'generation' object")
+        try:
+            return parse_generation(row)
+        except ValueError as exc:
+            raise BadPayloadError(f"unexpected generation shape: {type(exc).__name__}") from None
 
 
 def _size(n: int) -> str:
@@ -453,6 +499,19 @@ def _size(n: int) -> str:
     if n >= 1_000:
         return f"{n / 1_000:.0f} kB"
     return f"{n} bytes"
+
+
+def _new_ids(rows: list[Any]) -> list[str]:
+    """The ids of the rows an enqueue or a retry answered with (ids of another type than
+    text or a whole number are not ids)."""
+    ids = []
+    for r in rows:
+        gid = r.get("generation_id") if isinstance(r, dict) else None
+        if isinstance(gid, int) and not isinstance(gid, bool):
+            gid = str(gid)
+        if isinstance(gid, str) and gid.strip():
+            ids.append(gid)
+    return ids
 
 
 def _item_path(generation_id: str) -> str:

@@ -6,7 +6,12 @@ Implements the hub's async-queue endpoints (see ``tests/spec``):
 - ``GET /api/ai/queue/{generation_id}``
 - ``DELETE /api/ai/queue/{generation_id}``
 - ``POST /api/ai/queue``
+- ``POST /api/ai/queue/{generation_id}/retry`` (a newer hub's; off with ``retry=False``)
+- ``GET /api/ai/generations/{generation_id}`` (one past generation, from the rows it keeps)
 - ``GET /api/events`` (Server-Sent Events, when enabled)
+
+What clients send to ``POST`` endpoints is kept in ``sim.received`` (see
+`QueueSimulator.received`).
 
 Route handlers stay small: they parse, call the simulator, and shape the answer with
 the helpers below, so cross-cutting behaviour (auth checks, fault injection, latency)
@@ -28,12 +33,18 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from queue_tui.demo.encoding import hub_json
-from queue_tui.demo.simulator import MEDIA_TYPES, ROW_SHAPES, STATUSES, QueueSimulator
+from queue_tui.demo.simulator import (
+    MEDIA_TYPES,
+    ROW_SHAPES,
+    STATUSES,
+    QueueSimulator,
+    RetryRefused,
+)
 
 if TYPE_CHECKING:
     import uvicorn
@@ -168,6 +179,29 @@ async def enqueue(request: Request) -> Response:
     return HubJSONResponse({"generations": generations})
 
 
+async def retry_generation(request: Request) -> Response:
+    if not request.app.state.retry_enabled:
+        # An older hub: no such route at all (what Starlette answers for any other).
+        return PlainTextResponse("Not Found", status_code=404)
+    sim = _sim(request)
+    try:
+        row = sim.retry(request.path_params["generation_id"], shape=request.app.state.row_shape)
+    except RetryRefused as exc:
+        # 409, not 422: the request is well formed; the generation's state refuses it.
+        return error_response(409, "conflict", str(exc))
+    if row is None:
+        return not_found()
+    return HubJSONResponse(row)
+
+
+async def past_generation(request: Request) -> Response:
+    shape = request.app.state.row_shape
+    row = _sim(request).lookup(request.path_params["generation_id"], shape=shape)
+    if row is None:
+        return not_found()
+    return HubJSONResponse({"generation": row, "status": "success"})
+
+
 async def stream_events(request: Request) -> Response:
     state = request.app.state
     sim = _sim(request)
@@ -248,6 +282,7 @@ def create_app(
     chaos_faults: Sequence[str] | None = None,
     chaos_stall: float | None = None,
     row_shape: str = "spec",
+    retry: bool = True,
 ) -> Starlette:
     """The demo hub as a Starlette app; the simulator is ``app.state.sim``.
 
@@ -259,7 +294,9 @@ def create_app(
     a ``stall`` lasts ``chaos_stall`` seconds (default: longer than a client waits).
     ``row_shape="old"`` serves every row (lists, ``status=`` lists, get-by-id) in the
     docs' older shape, without a status (see ``QueueSimulator.list``); the event stream
-    keeps its own shape.
+    keeps its own shape. ``retry=False`` is the hub of our spec, without the newer
+    ``POST /api/ai/queue/{id}/retry`` (404, as for any path it lacks); also
+    ``app.state.retry_enabled``, switchable while it runs.
     """
     if row_shape not in ROW_SHAPES:
         raise ValueError(f"row_shape must be one of: {', '.join(ROW_SHAPES)}")
@@ -280,6 +317,8 @@ def create_app(
         Route("/api/ai/queue", enqueue, methods=["POST"]),
         Route("/api/ai/queue/{generation_id}", get_generation, methods=["GET"]),
         Route("/api/ai/queue/{generation_id}", cancel_generation, methods=["DELETE"]),
+        Route("/api/ai/queue/{generation_id}/retry", retry_generation, methods=["POST"]),
+        Route("/api/ai/generations/{generation_id}", past_generation, methods=["GET"]),
     ]
     if events:
         routes.append(Route("/api/events", stream_events, methods=["GET"]))
@@ -288,6 +327,7 @@ def create_app(
     app.state.seed = sim.seed
     app.state.events_enabled = events
     app.state.row_shape = row_shape
+    app.state.retry_enabled = retry
     app.state.keepalive = float(keepalive)
     app.state.tick = float(tick)
     app.state.other_event_rate = float(other_event_rate)
@@ -418,11 +458,12 @@ def run_server(
     events: bool = True,
     chaos: float = 0.0,
     row_shape: str = "spec",
+    retry: bool = True,
 ) -> None:
     """Serve the demo hub until interrupted (``queue-tui demo-server``)."""
     import uvicorn
 
-    app = create_app(seed=seed, events=events, chaos=chaos, row_shape=row_shape)
+    app = create_app(seed=seed, events=events, chaos=chaos, row_shape=row_shape, retry=retry)
     uvicorn.run(
         app,
         host=host,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import heapq
 import itertools
 import math
@@ -34,6 +35,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "ModelSpec",
     "QueueSimulator",
+    "RetryRefused",
 ]
 
 STATUSES = ("queued", "processing", "succeeded", "failed", "cancelled")
@@ -333,6 +335,11 @@ _BODY_FIELDS = frozenset(
     }
 )
 
+# Fields a hub adds to rows beyond the spec's (never part of a request).
+_HUB_FIELDS = frozenset(
+    {"model_name", "cost", "user_id", "username", "user_image", "retried_from_id"}
+)
+
 # uuid.UUID(version=4): variant bits 10 (RFC 4122), version nibble 4.
 _UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
 _UUID4_SET = (0x8000 << 48) | (4 << 76)
@@ -361,6 +368,7 @@ class _Row:
         "outcome",
         "prompt",
         "repo",
+        "retried_from",
         "run_for",
         "seed",
         "seed_given",
@@ -411,6 +419,8 @@ class _Row:
         self.completed: float | None = None
         self.error: str | None = None
         self.cancel_at: float | None = None
+        #: The generation this one retries (`POST /api/ai/queue/{id}/retry`).
+        self.retried_from: str | None = None
 
     @property
     def result_url(self) -> str | None:
@@ -447,10 +457,25 @@ class _Row:
         }
         if self.media_type == "video" or self.duration is not None:
             row["duration"] = self.duration
+        if self.retried_from is not None:
+            row["retried_from_id"] = self.retried_from
         if self.extras:
             for key, value in self.extras.items():
                 row.setdefault(key, value)
         return row
+
+    def request(self) -> dict[str, Any]:
+        """What was asked for (as `QueueSimulator.retry` uses it)."""
+        return {
+            "model": self.model,
+            "prompt": self.prompt,
+            "target": (self.namespace, self.repo, self.folder),
+            "seed": self.seed,
+            "aspect_ratio": self.aspect_ratio,
+            "duration": self.duration,
+            "media_type": self.media_type,
+            "extras": self.extras,
+        }
 
     def _old_dict(self) -> dict[str, Any]:
         """The docs page's older row: `model` for `model_name`, no `status` (a listed row
@@ -475,6 +500,8 @@ class _Row:
             row["aspect_ratio"] = self.aspect_ratio
         if self.duration is not None:
             row["duration"] = self.duration
+        if self.retried_from is not None:
+            row["retried_from_id"] = self.retried_from
         if self.extras:
             for key, value in self.extras.items():
                 row.setdefault(key, value)
@@ -525,6 +552,8 @@ class QueueSimulator:
     BURST_INTERVAL = 420.0  # mean seconds between bulk enqueues (dataset jobs)
     CANCEL_INTENT = 0.1  # share of background rows whose owner cancels them later
     EVENT_QUEUE_SIZE = 10_000
+    #: Requests kept in `received` (oldest dropped first).
+    RECEIVED_CAP = 1_000
     #: Ground-truth outcomes kept for `finished()` (oldest dropped first): far beyond
     #: `retention`, so a test can audit a long run, yet bounded for a hub left running.
     OUTCOMES_CAP = 200_000
@@ -560,6 +589,10 @@ class QueueSimulator:
         #: in completion order; unlike `_terminal`, untouched by `_expire`.
         self._outcomes: dict[str, tuple[str, float]] = {}
         self._injected: dict[str, dict[str, Any]] = {}
+        #: What clients sent it, oldest first: `{"endpoint": "enqueue", "body": ...}` (the
+        #: body as received, even a bad one) and `{"endpoint": "retry", "generation_id":
+        #: ...}`; a test compares a resubmitted request with the original field by field.
+        self.received: deque[dict[str, Any]] = deque(maxlen=self.RECEIVED_CAP)
         self._subscribers: list[_Subscriber] = []
         self._pending_events: list[dict[str, Any]] = []
         self._models: dict[str, _ModelState] = {}
@@ -1110,6 +1143,8 @@ class QueueSimulator:
 
     def enqueue(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """Enqueue rows like ``POST /api/ai/queue``; raises ``ValueError`` on a bad body."""
+        with self._lock:
+            self.received.append({"endpoint": "enqueue", "body": copy.deepcopy(body)})
         params = _validate_body(body)
         self.advance()
         with self._lock:
@@ -1135,6 +1170,61 @@ class QueueSimulator:
             for row in rows:
                 self._admit(row)
             return [row.to_dict() for row in rows]
+
+    def retry(self, generation_id: str, *, shape: str = "spec") -> dict[str, Any] | None:
+        """``POST /api/ai/queue/{id}/retry`` of a newer hub: "kill and retry". A new row
+        with the same request, linked by ``retried_from_id``; an active row is cancelled
+        first. ``None`` when the id is unknown (or expired); raises `RetryRefused` once
+        it has succeeded."""
+        self.advance()
+        with self._lock:
+            self.received.append({"endpoint": "retry", "generation_id": generation_id})
+            row = self._active.get(generation_id) or self._terminal.get(generation_id)
+            if row is not None:
+                if row.status == "succeeded":
+                    raise RetryRefused(f"Generation {generation_id} already succeeded")
+                if row.status in ACTIVE_STATUSES:
+                    self._cancel_row(row)
+                request = row.request()
+            else:
+                raw = self._injected.get(generation_id)
+                if raw is None:
+                    return None
+                if raw.get("status") == "succeeded":
+                    raise RetryRefused(f"Generation {generation_id} already succeeded")
+                request = _injected_request(raw)
+                if request is None:
+                    raise RetryRefused(f"Generation {generation_id} has no request to retry")
+                if _injected_active(raw):
+                    raw["status"] = "cancelled"
+                    raw["completed_at"] = int(self._now)
+            spec = self._spec_for(request["model"], request["media_type"])
+            (new,) = self._make_rows(
+                self._user_rng,
+                spec,
+                1,
+                prompt=request["prompt"],
+                target=request["target"],
+                seed=request["seed"],
+                aspect_ratio=request["aspect_ratio"],
+                duration=request["duration"],
+                media_type=request["media_type"] or spec.media_type,
+                extras=request["extras"],
+            )
+            new.retried_from = generation_id
+            self._admit(new)
+            return new.to_dict(shape)
+
+    def lookup(self, generation_id: str, *, shape: str = "spec") -> dict[str, Any] | None:
+        """Any generation it still keeps, finished or not (``GET /api/ai/generations/{id}``),
+        else ``None``."""
+        self.advance()
+        with self._lock:
+            row = self._active.get(generation_id) or self._terminal.get(generation_id)
+            if row is not None:
+                return row.to_dict(shape)
+            raw = self._injected.get(generation_id)
+            return None if raw is None else dict(raw)
 
     def _spec_for(self, name: str, media_type: str | None) -> ModelSpec:
         state = self._models.get(name)
@@ -1188,6 +1278,42 @@ class QueueSimulator:
             queued = {name: len(s.queue) for name, s in self._models.items()}
             running = {name: s.running for name, s in self._models.items()}
             return {"status": by_status, "queued": queued, "running": running}
+
+
+class RetryRefused(ValueError):
+    """The hub refuses to retry this generation (it succeeded)."""
+
+
+def _injected_request(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The request an injected row carries, as `QueueSimulator.retry` uses it; None when
+    it has no usable model or prompt."""
+    model = raw.get("model_name", raw.get("model"))
+    prompt = raw.get("prompt")
+    if not isinstance(model, str) or not model or not isinstance(prompt, str) or not prompt:
+        return None
+    seed = raw.get("seed")
+    duration = raw.get("duration")
+    media_type = raw.get("media_type")
+    return {
+        "model": model,
+        "prompt": prompt,
+        "target": tuple(
+            v if isinstance(v, str) else None
+            for v in (raw.get(k) for k in ("target_namespace", "target_repo", "target_directory"))
+        ),
+        "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        "aspect_ratio": raw.get("aspect_ratio")
+        if isinstance(raw.get("aspect_ratio"), str)
+        else None,
+        "duration": duration
+        if isinstance(duration, int | float) and not isinstance(duration, bool)
+        else None,
+        "media_type": media_type if media_type in MEDIA_TYPES else None,
+        "extras": {
+            k: v for k, v in raw.items() if k not in _CORE_FIELDS | _BODY_FIELDS | _HUB_FIELDS
+        }
+        or None,
+    }
 
 
 def _time_key(value: Any) -> float:
