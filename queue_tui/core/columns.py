@@ -144,6 +144,9 @@ def time_texts(g: Generation, now: float) -> tuple[str, str, str]:
 #: A row that left the queue, outcome not known yet: "… finishing".
 PENDING_LABEL = status_label("finishing")
 WATCHED_GLYPH = "★"
+#: A marked row (`space`) shows it in its first cell (the left edge), readable without
+#: colour; the table tints the row too.
+MARK_GLYPH = "▌"
 
 
 # -- cell texts -----------------------------------------------------------------------------

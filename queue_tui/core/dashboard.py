@@ -10,6 +10,10 @@ the dashboard makes of them (the app only shows its records):
   resolved ("… finishing": they never silently disappear), and finished ones for
   `--linger` seconds (dimmed; `x` dismisses one, `h` hides them all), with their marks
   and the status bar's counts;
+- `marked`: the rows the user marked (`space`, `*`) for an action on many rows
+  (`core/actions.py`), kept by id through polls, sorting and filtering, dropped with
+  their row; `resubmitted_as` / `resubmitted_from`: this session's resubmits, which
+  the detail notes link both ways;
 - toasts (`Toast`): a failure (model and the error's headline), a success with
   `--notify-success`, always a watched ("★") generation's end; `--bell` rings with a
   failure toast. Failure and success toasts are paced (`ToastPolicy`, `ToastGate`): at
@@ -40,6 +44,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from queue_tui.api.models import TERMINAL_STATUSES, Generation, Status
 from queue_tui.core.outcomes import EventsState, LifecycleWatcher
+from queue_tui.core.resubmit import Resubmitter
 from queue_tui.core.stats import QueueStats, compute_stats, error_headline, fmt_eta
 from queue_tui.core.status import NEEDS_USER, Link, StatusState, retry_phrase
 from queue_tui.core.timefmt import DASH, fmt_coarse
@@ -83,11 +88,13 @@ class RowMark(NamedTuple):
       DONE (finished and lingering: dimmed)
     - `watched`: "★" takes the status glyph's place
     - `eta`: the ETA cell's text (`fmt_eta`; "" for finished rows)
+    - `marked`: the user marked it (`space`) for an action on many rows
     """
 
     state: str = ACTIVE
     watched: bool = False
     eta: str = DASH
+    marked: bool = False
 
 
 DEFAULT_MARK = RowMark()
@@ -236,6 +243,8 @@ class RowsView:
     marks: dict[str, RowMark]
     #: Rows per status for the status bar ("finishing" for rows that left the queue).
     counts: Counter[str]
+    #: Marked rows among `visible` (the others are hidden by the filters or `h`).
+    marked_shown: int = 0
 
 
 SOURCE_NAMES = {
@@ -262,6 +271,7 @@ class DashboardModel:
     def __init__(self, settings: Settings, client: QueueClient, clock: Callable[[], float]) -> None:
         self.settings = settings
         self.clock = clock
+        self.client = client
         self.filters: QueueFilters = settings.filters
         self.tracker = Tracker(linger=settings.linger, clock=clock)
         # The watcher paces its resolution rounds on the app's clock (not a monotonic
@@ -292,6 +302,23 @@ class DashboardModel:
         self.link = Link()
         #: The rows as of the last `rows` call (the status bar's counts between renders).
         self.view = RowsView([], [], {}, Counter())
+        #: Rows the user marked (`space`, `*`) for an action on many rows, by id, in the
+        #: order marked. A mark outlives polls, sorting and filtering; it goes with its
+        #: row (`rows`: a row no longer shown, even under `h` or a filter).
+        self.marked: dict[str, None] = {}
+        #: This session's resubmits: old id -> the new ids, and new id -> the old one.
+        self.resubmitted_as: dict[str, tuple[str, ...]] = {}
+        self.resubmitted_from: dict[str, str] = {}
+        #: Rows with a cancel or a resubmit in flight (a second action leaves them out).
+        self.acting_on: set[str] = set()
+        self._resubmitter: Resubmitter | None = None
+
+    @property
+    def resubmitter(self) -> Resubmitter:
+        """One for the session: it remembers whether the hub has the retry endpoint."""
+        if self._resubmitter is None:
+            self._resubmitter = Resubmitter(self.client)
+        return self._resubmitter
 
     @property
     def events_state(self) -> EventsState:
@@ -367,6 +394,8 @@ class DashboardModel:
         linger = tracker.linger
         etas = self.stats.etas if self.stats is not None else {}
         watched = tracker.watched
+        marked = self.marked
+        marked_seen = 0
         rows: list[Generation] = []
         marks: dict[str, RowMark] = {}
         pending_shown: list[str] = []
@@ -397,13 +426,15 @@ class DashboardModel:
                 if gen.invalid_fields and bad_fields(gen) & ETA_FIELDS:
                     eta = BAD_VALUE  # worked out from a field the hub garbled
             is_watched = gid in watched
-            if mark_state or is_watched or eta != DASH:
+            is_marked = gid in marked
+            if mark_state or is_watched or eta != DASH or is_marked:
                 # Equal marks are one shared tuple: no new object per row and per poll.
-                key = (mark_state, is_watched, eta)
+                key = (mark_state, is_watched, eta, is_marked)
                 mark = shared.get(key)
                 if mark is None:
-                    mark = shared[key] = RowMark(mark_state, is_watched, eta)
+                    mark = shared[key] = RowMark(mark_state, is_watched, eta, is_marked)
                 marks[gid] = mark
+                marked_seen += is_marked
                 if mark_state == PENDING:
                     pending_shown.append(gid)
             rows.append(gen)
@@ -414,8 +445,98 @@ class DashboardModel:
             visible = [g for g in visible if marks.get(g.generation_id, DEFAULT_MARK).state != DONE]
         if self.filters.active():
             visible = [g for g in visible if self.filters.matches(g)]
-        self.view = RowsView(rows, visible, marks, self._status_counts(rows))
+        if marked_seen != len(marked):
+            # Rows gone (finished and forgotten, dismissed): their marks go with them.
+            shown = {g.generation_id for g in rows}
+            self.marked = {gid: None for gid in marked if gid in shown}
+        self.view = RowsView(
+            rows, visible, marks, self._status_counts(rows), self._marked_among(visible)
+        )
         return self.view
+
+    # -- marked rows (space, *, U) -----------------------------------------------------------
+
+    def toggle_mark(self, gid: str) -> bool:
+        """Mark a row, or unmark a marked one; returns whether it is marked now."""
+        if gid in self.marked:
+            del self.marked[gid]
+            return False
+        self.marked[gid] = None
+        return True
+
+    def mark_shown(self) -> int:
+        """Mark every row the filters show (as of the last `rows`); returns how many
+        were not marked yet."""
+        before = len(self.marked)
+        for g in self.view.visible:
+            self.marked.setdefault(g.generation_id, None)
+        return len(self.marked) - before
+
+    def clear_marks(self, gids: Iterable[str] | None = None) -> int:
+        """Unmark these rows (None: every row); returns how many marks went."""
+        if gids is None:
+            n = len(self.marked)
+            self.marked = {}
+            return n
+        marked = self.marked
+        gone = [gid for gid in gids if gid in marked]
+        for gid in gone:
+            del marked[gid]
+        return len(gone)
+
+    def marked_rows(self) -> list[Generation]:
+        """The marked rows as of the last `rows`, in the order they are listed there."""
+        marked = self.marked
+        if not marked:
+            return []
+        return [g for g in self.view.rows if g.generation_id in marked]
+
+    def remarked(self) -> RowsView:
+        """The last view with the marks as they are now, and nothing else new: a mark
+        shows at once and moves no row (and while paused the screen holds still)."""
+        view, marked, shared = self.view, self.marked, _MARKS
+        marks = dict(view.marks)
+        for gid in {gid for gid, m in marks.items() if m.marked} | marked.keys():
+            old = marks.get(gid, DEFAULT_MARK)
+            want = gid in marked
+            if old.marked == want:
+                continue
+            key = (old.state, old.watched, old.eta, want)
+            mark = shared.get(key)
+            if mark is None:
+                mark = shared[key] = RowMark(*key)
+            if mark == DEFAULT_MARK:
+                marks.pop(gid, None)
+            else:
+                marks[gid] = mark
+        self.view = RowsView(
+            view.rows, view.visible, marks, view.counts, self._marked_among(view.visible)
+        )
+        return self.view
+
+    def _marked_among(self, rows: list[Generation]) -> int:
+        marked = self.marked
+        return sum(g.generation_id in marked for g in rows) if marked else 0
+
+    # -- resubmits ---------------------------------------------------------------------------
+
+    def note_resubmitted(self, old_id: str, new_ids: Iterable[str]) -> None:
+        """A generation was resubmitted as `new_ids`: each detail pane links to the other,
+        and the new ones are watched (★) so their outcome is told."""
+        new = tuple(new_ids)
+        self.resubmitted_as[old_id] = self.resubmitted_as.get(old_id, ()) + new
+        for gid in new:
+            self.resubmitted_from[gid] = old_id
+            self.tracker.watch(gid)
+
+    def retried_from(self, gen: Generation) -> str | None:
+        """The generation this one was resubmitted from: by this session, else as the hub
+        says (`retried_from_id`, from a hub with the retry endpoint)."""
+        old = self.resubmitted_from.get(gen.generation_id)
+        if old is not None:
+            return old
+        value = (gen.model_extra or {}).get("retried_from_id")
+        return value if isinstance(value, str) and value.strip() else None
 
     def _status_counts(self, rows: list[Generation]) -> Counter[str]:
         """Rows per status for the status bar; rows that left the queue count as
@@ -482,6 +603,8 @@ class DashboardModel:
             interval=poller.interval,
             latency=link.latency,
             counts=self.view.counts,
+            marked=len(self.marked),
+            marked_hidden=max(0, len(self.marked) - self.view.marked_shown),
             shown=shown,
             total=len(self.view.rows),
             dropped=link.dropped,
@@ -629,6 +752,13 @@ class DashboardModel:
         tracker = self.tracker
         notes: list[tuple[str, str]] = []
         t = tracker.get(gid)
+        new_ids = self.resubmitted_as.get(gid)
+        if new_ids:
+            shown = clean(new_ids[0]) if len(new_ids) == 1 else ", ".join(map(short_id, new_ids))
+            notes.append(("resubmitted", f"as {shown}"))
+        old_id = self.retried_from(gen)
+        if old_id is not None:
+            notes.append(("resubmitted", f"from {clean(old_id, max_len=80)}"))
         if gid in tracker.watched:
             if t is not None and t.state is RowState.FINISHED:
                 notes.append(("watched", "★ (w unwatches)"))
@@ -676,8 +806,9 @@ _STATUS = attrgetter("status")
 _IN_PROGRESS = Status.IN_PROGRESS.value
 #: The status bar's count of rows whose status had the wrong type (shown `?`).
 BAD_STATUS = "bad status"
-#: Every distinct `RowMark` made so far (at most states x watched x ETA texts: ~1,200).
-_MARKS: dict[tuple[str, bool, str], RowMark] = {}
+#: Every distinct `RowMark` made so far (at most states x watched x ETA texts x marked:
+#: ~2,400).
+_MARKS: dict[tuple[str, bool, str, bool], RowMark] = {}
 #: `short_eta` text by whole minutes (its text depends on nothing else from a minute on).
 _ETA_TEXTS: dict[int, str] = {}
 _ETA_TEXTS_MAX = 4096

@@ -97,6 +97,9 @@ class StatusState:
     counts: Counter[str] = field(default_factory=Counter)
     shown: int = 0
     total: int = 0
+    #: Rows the user marked (`space`), and how many of them the filters (or `h`) hide.
+    marked: int = 0
+    marked_hidden: int = 0
     dropped: int = 0
     #: Rows of the last page kept with fields of the wrong type (shown as `?`).
     degraded: int = 0

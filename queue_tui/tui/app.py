@@ -10,6 +10,9 @@ Each page goes through the dashboard model first (`core/dashboard.py`, in the po
 worker): it decides the rows and their marks (in flight, finishing, finished and
 lingering), the counts, the detail notes, the stats and every toast; this app shows its
 records and holds the widgets, the workers and the key actions (cancel, watch, dismiss...).
+Actions on many rows (`space` marks; `del` and `R` act on the marked rows) are planned,
+run and summed up by `core/actions.py`; the app asks, runs the plan in a worker and shows
+each row as its result lands.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from queue_tui.api.errors import QueueError
 from queue_tui.api.filters import SERVER_FILTERS, QueueFilters
 from queue_tui.api.models import Generation, valid_id
 from queue_tui.config import Settings
+from queue_tui.core.actions import Kind, Plan, plan_cancel, plan_resubmit, run_plan
 from queue_tui.core.dashboard import DashboardModel, Toast, model_name, short_id
 from queue_tui.core.gc_policy import RELEASE_EVERY, freeze_long_lived, release_free_heap
 from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
@@ -46,7 +50,12 @@ from queue_tui.state import CHOOSABLE_COLUMNS, UiState, load_state, save_state, 
 from queue_tui.tui.browser import no_browser_reason
 from queue_tui.tui.messages import FiltersChanged, LifecycleNews, PollErrored, PollSucceeded
 from queue_tui.tui.screens.columns import ColumnChooserScreen
-from queue_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
+from queue_tui.tui.screens.confirm_cancel import (
+    ConfirmCancelScreen,
+    confirm_many,
+    describe_plan,
+    describe_resubmit,
+)
 from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.screens.help import HelpScreen
 from queue_tui.tui.screens.too_small import guard_size
@@ -74,9 +83,10 @@ FIRST_FRAME_WAIT = 0.25
 #: the table's place (see app.tcss).
 STATS_BESIDE_TABLE = 120
 #: Actions on the selected generation: offered on the dashboard and the detail view.
-ROW_ACTIONS = frozenset({"cancel_generation", "toggle_watch", "dismiss_finished"})
-#: Actions that change something on the hub: gone in read-only mode.
-HUB_ACTIONS = frozenset({"cancel_generation"})
+ROW_ACTIONS = frozenset({"cancel_generation", "resubmit", "toggle_watch", "dismiss_finished"})
+#: Actions that change something on the hub: gone in read-only mode (their keys are
+#: refused with a toast, `action_refuse`).
+HUB_ACTIONS = frozenset({"cancel_generation", "resubmit"})
 
 
 class QueueApp(App[None]):
@@ -120,6 +130,16 @@ class QueueApp(App[None]):
         Binding("ctrl+l", "redraw", "Redraw", show=False, priority=True),
         Binding("escape", "focus_table", "Back to table"),
         Binding("question_mark", "help", "Help"),
+        # Marks (k9s's space): actions on many rows. Last in the footer, which drops
+        # the keys that do not fit whole, so narrower terminals keep the keys above.
+        Binding("space", "toggle_mark", "Mark"),
+        Binding("asterisk", "mark_shown", "Mark all shown", show=False),
+        Binding("U", "clear_marks", "Clear marks", show=False),
+        Binding("R", "resubmit", "Resubmit"),
+        # Read-only: the hub actions' keys say why nothing happens (`check_action` turns
+        # the actions themselves off, so these come next for the same keys).
+        Binding("delete,C", "refuse('cancelling')", show=False),
+        Binding("R", "refuse('resubmitting')", show=False),
     ]
 
     def __init__(
@@ -519,11 +539,16 @@ class QueueApp(App[None]):
             "toggle_stats",
             "toggle_finished",
             "choose_columns",
+            "toggle_mark",
+            "mark_shown",
+            "clear_marks",
         }
     )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         on_dashboard = self.screen is self._main_screen
+        if action == "refuse":
+            return self.settings.read_only and not isinstance(self.screen, ModalScreen)
         if action in ROW_ACTIONS:
             if action in HUB_ACTIONS and self.settings.read_only:
                 return False
@@ -610,9 +635,15 @@ class QueueApp(App[None]):
     def _label(self, gen: Generation) -> str:
         return f"{model_name(gen)} · {short_id(gen.generation_id)}"
 
+    def action_refuse(self, what: str) -> None:
+        self.notify(f"Read-only (--read-only): {what} is turned off", severity="warning", timeout=4)
+
     def action_cancel_generation(self) -> None:
         if self.settings.read_only:
-            self.notify("Read-only: cancelling is turned off", severity="warning", timeout=3)
+            self.action_refuse("cancelling")
+            return
+        if self.model.marked and self._detail_screen is None:
+            self._act_on_many(plan_cancel(self.model, None, self.table.ordered_ids))
             return
         gen = self._focused_generation()
         if gen is None:
@@ -642,6 +673,45 @@ class QueueApp(App[None]):
 
         self.push_screen(ConfirmCancelScreen(gen, self.clock()), answered)
 
+    def action_resubmit(self) -> None:
+        """`R`: resubmit the marked rows (else the selected one) that failed or were
+        cancelled, after a confirmation showing the request."""
+        if self.settings.read_only:
+            self.action_refuse("resubmitting")
+            return
+        # The marked rows, except from the full-screen detail (it is about one row).
+        many = bool(self.model.marked) and self._detail_screen is None
+        selected = None if many else self._focused_generation()
+        self._act_on_many(plan_resubmit(self.model, selected, self.table.ordered_ids))
+
+    def _act_on_many(self, plan: Plan) -> None:
+        """Ask (how many, the first few, what is left out), then run the plan."""
+        if not plan.targets:
+            self.notify(plan.nothing_message(), severity="warning", markup=False, timeout=5)
+            return
+        if plan.kind is Kind.CANCEL:
+            body = describe_plan(plan)
+        else:
+            body = describe_resubmit(plan, self.model.resubmitter.retry_supported)
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._run_plan(plan)
+
+        self.push_screen(confirm_many(plan, body), answered)
+
+    @work(group="bulk", exit_on_error=False)
+    async def _run_plan(self, plan: Plan) -> None:
+        """The requests, a few at a time (`core.actions.run_plan`); each result shows in
+        its row as it lands, then one summary toast."""
+        tally = await run_plan(self.model, plan, lambda _gid: self.render_rows())
+        self.show_toasts([tally.summary()])
+        if tally.already or tally.new_ids:
+            # How the finished ones ended; the new generations' rows.
+            self.poller.refresh_now()
+        self.post_message(LifecycleNews())
+        self.render_rows()
+
     @work(group="cancel", exit_on_error=False)
     async def _cancel_on_hub(self, gid: str, label: str) -> None:
         try:
@@ -668,6 +738,41 @@ class QueueApp(App[None]):
             self.poller.refresh_now()
         self.post_message(LifecycleNews())
         self.render_rows()
+
+    def action_toggle_mark(self) -> None:
+        """`space`: mark or unmark the row under the cursor, then move to the next row
+        (marking rows one after another is one key each, as in mc and ranger)."""
+        gid = self.table.cursor_id
+        if gid is None:
+            return
+        self.model.toggle_mark(gid)
+        self._show_marks()
+        self.table.action_cursor_down()
+
+    def action_mark_shown(self) -> None:
+        """`*`: mark every row the view shows."""
+        shown = len(self.model.view.visible)
+        added = self.model.mark_shown()
+        self._show_marks()
+        if not shown:
+            self.notify("No rows to mark", severity="warning", timeout=3)
+        elif added:
+            self.notify(f"Marked {added} more (every row shown; U clears)", timeout=3)
+        else:
+            self.notify(f"All {shown} rows shown are marked (U clears)", timeout=3)
+
+    def action_clear_marks(self) -> None:
+        """`U`: unmark every row."""
+        n = self.model.clear_marks()
+        self._show_marks()
+        self.notify(f"Cleared {n} mark{'' if n == 1 else 's'}" if n else "No marks", timeout=2)
+
+    def _show_marks(self) -> None:
+        """The marks as they are now, on the rows the table shows: nothing else moves
+        (no new page is applied: while paused the screen holds still)."""
+        view = self.model.remarked()
+        self.table.apply_rows(view.visible, self.table.now, view.marks)
+        self._update_status()
 
     def action_toggle_watch(self) -> None:
         gen = self._focused_generation()
@@ -824,9 +929,21 @@ class QueueApp(App[None]):
             ),
             (
                 "Cancel the selected generation",
-                "DELETE it on the hub, after a confirmation (del)",
+                "DELETE it (or every marked one) on the hub, after a confirmation (del)",
                 self.action_cancel_generation,
             ),
+            (
+                "Resubmit failed or cancelled generations",
+                "The selected one, or every marked one, after a confirmation (R)",
+                self.action_resubmit,
+            ),
+            (
+                "Mark / unmark the selected row",
+                "For an action on many rows (space)",
+                self.action_toggle_mark,
+            ),
+            ("Mark every row shown", "Every row the filters show (*)", self.action_mark_shown),
+            ("Clear the marks", "Unmark every row (U)", self.action_clear_marks),
             (
                 "Watch / unwatch the selected generation",
                 "Always be told when it finishes (w)",
@@ -841,9 +958,10 @@ class QueueApp(App[None]):
             ("Toggle stats", "Per-model figures, depth, failures (t)", self.action_toggle_stats),
             ("Help", "Every key (?)", self.action_help),
         ]
+        hub_actions = (self.action_cancel_generation, self.action_resubmit)
         for title, help_text, callback in commands:
-            if not (self.settings.read_only and callback == self.action_cancel_generation):
-                yield SystemCommand(title, help_text, callback)  # read-only: no cancel
+            if not (self.settings.read_only and callback in hub_actions):
+                yield SystemCommand(title, help_text, callback)  # read-only: no hub action
         # Textual's own: Theme, Quit, Screenshot...; not its "Keys" panel (our Help, `?`).
         for command in super().get_system_commands(screen):
             if command.title != "Keys":

@@ -53,6 +53,17 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("del  C", "cancel it on the hub (asks first)"),
             ("w", "watch it (★): always told when it finishes"),
             ("x", "dismiss it once finished"),
+            ("R", "resubmit it if failed or cancelled (asks)"),
+        ),
+    ),
+    (
+        "Many rows",
+        (
+            ("space", "mark / unmark (▌), then go to the next row"),
+            ("*", "mark every row shown (the filters apply)"),
+            ("U", "clear the marks"),
+            ("del  C", "with marks: cancel those still in flight"),
+            ("R", "with marks: resubmit failed or cancelled"),
         ),
     ),
     (

@@ -13,8 +13,10 @@ does; hovering marks it and shows its tooltip.
 At 80 columns every shown key does not fit: below `NARROW_WIDTH` the keys that are
 obvious or automatic step aside (`enter` opens the detail; `r` refreshes, which polling
 does anyway; `p` pauses, which the status bar reports; `ctrl+p` opens the palette) so
-Cancel, Stats, Help and "esc Back to table" stay visible. They all still work, and `?`
-lists them. With `--read-only`, a "read-only" badge leads the line.
+Cancel, Stats, Help and "esc Back to table" stay visible. A key is drawn whole or not
+at all: the last ones (Mark, Resubmit) give way first, and the palette keeps its place
+on a wide line. They all still work, and `?` lists them. With `--read-only`, a
+"read-only" badge leads the line.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ class FooterKey:
     action: str
     enabled: bool
     tooltip: str = ""
+
+
+def _label_len(item: FooterKey) -> int:
+    """Cells of `key description`."""
+    return cell_len(item.display) + (1 + cell_len(item.description) if item.description else 0)
 
 
 @dataclass(frozen=True)
@@ -183,13 +190,18 @@ class DashboardFooter(Widget):
                 line.append(" " + item.description, description_style + extra)
             placed.append(_Placed(start, line.cell_len, item))
 
+        palette = self.palette
+        # `▏^p palette` on the right, at least one cell after the keys.
+        label = 1 + _label_len(palette) if palette is not None and not narrow else 0
+        room = width - (label + 1 if label else 0)
         for item in self.keys:
             if narrow and item.action in NARROW_HIDDEN:
                 continue
-            add(item, " " if placed else "")
-        palette = self.palette
-        if palette is not None and not narrow:
-            label = 1 + cell_len(palette.display) + 1 + cell_len(palette.description)
+            lead = " " if placed else ""
+            if placed and line.cell_len + len(lead) + _label_len(item) > room:
+                continue  # a key is shown whole or not at all (the last ones give way)
+            add(item, lead)
+        if palette is not None and label:
             gap = width - line.cell_len - label
             if gap >= 1:
                 line.append(" " * gap)

@@ -44,6 +44,7 @@ from queue_tui.core.columns import (
     COLUMN_BY_NAME,
     COLUMN_NAMES,
     COLUMNS,
+    MARK_GLYPH,
     QUEUE_ORDER,
     SORT_BY_NAME,
     layout,
@@ -119,6 +120,8 @@ class GenerationsTable(ScrollView, can_focus=True):
         "table--header",
         "table--cursor",
         "table--hover",
+        "table--marked",
+        "table--mark",
     }
 
     DEFAULT_CSS = """
@@ -149,6 +152,14 @@ class GenerationsTable(ScrollView, can_focus=True):
         }
         & > .table--hover {
             background: $block-hover-background;
+        }
+        /* A marked row: tinted, and MARK_GLYPH at its left edge. */
+        & > .table--marked {
+            background: $accent 22%;
+        }
+        & > .table--mark {
+            color: $text-accent;
+            text-style: bold;
         }
     }
     """
@@ -209,7 +220,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         #: Bumped when anything every line depends on changes (layout, theme, sort).
         self._epoch = 0
         self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(LINE_CACHE_SIZE)
-        self._pass_styles: tuple[Style, Style, Style, Style] | None = None
+        self._pass_styles: tuple[Style, Style, Style, Style, Style, Style] | None = None
         self._restoring = False
         self._quiet_scroll = False
         self._cursor = 0
@@ -233,6 +244,11 @@ class GenerationsTable(ScrollView, can_focus=True):
     def ordered_ids(self) -> list[str]:
         """Generation ids in display order."""
         return list(self._order)
+
+    @property
+    def now(self) -> float:
+        """The time the time cells show (the last apply or tick)."""
+        return self._now
 
     @property
     def row_count(self) -> int:
@@ -269,7 +285,7 @@ class GenerationsTable(ScrollView, can_focus=True):
         return {*self._gens, *self._texts, *self._versions, *self._keys, *self._marks}
 
     def mark_of(self, generation_id: str) -> RowMark:
-        """How a row is marked (pending, finished, watched, its ETA)."""
+        """How a row is marked (pending, finished, watched, its ETA, marked by the user)."""
         return self._marks.get(generation_id, DEFAULT_MARK)
 
     def cell_text(self, generation_id: str, column: str) -> str:
@@ -375,7 +391,9 @@ class GenerationsTable(ScrollView, can_focus=True):
                 old_marks.pop(gid, None)
             else:
                 old_marks[gid] = mark
-            restyle_all = (mark.state == DONE) != (old_mark.state == DONE)
+            restyle_all = (mark.state == DONE) != (old_mark.state == DONE) or (
+                mark.marked != old_mark.marked
+            )
             previous = texts[gid]
             if same_gen:
                 # Only the mark changed (an ETA, pending, finished, watched).
@@ -591,13 +609,16 @@ class GenerationsTable(ScrollView, can_focus=True):
 
     # -- rendering ---------------------------------------------------------------------
 
-    def _styles(self) -> tuple[Style, Style, Style, Style]:
-        """The base, header, cursor and hover styles, as the CSS has them now."""
+    def _styles(self) -> tuple[Style, Style, Style, Style, Style, Style]:
+        """The base, header, cursor, hover, marked row and mark glyph styles, as the CSS
+        has them now."""
         return (
             self.rich_style,
             self.get_component_rich_style("table--header"),
             self.get_component_rich_style("table--cursor"),
             self.get_component_rich_style("table--hover"),
+            self.get_component_rich_style("table--marked"),
+            self.get_component_rich_style("table--mark"),
         )
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -609,7 +630,7 @@ class GenerationsTable(ScrollView, can_focus=True):
             self._pass_styles = None
 
     def render_line(self, y: int) -> Strip:
-        base, header, cursor, hover = self._pass_styles or self._styles()
+        base, header, cursor, hover, marked, glyph = self._pass_styles or self._styles()
         width = self.scrollable_content_region.width or self.size.width
         # Rounded, as Textual rounds the scroll to decide what to repaint: `int()` drew
         # an animation frame at x=0.9999 as 0, then x=1 repainted nothing, and the next
@@ -635,7 +656,9 @@ class GenerationsTable(ScrollView, can_focus=True):
         key = (gid, self._versions.get(gid, 0), self._epoch, width, scroll_x, base, extra)
         strip = self._line_cache.get(key)
         if strip is None:
-            strip = self._render_row(gid, base, extra).crop_extend(scroll_x, scroll_x + width, base)
+            strip = self._render_row(gid, base, extra, (marked, glyph)).crop_extend(
+                scroll_x, scroll_x + width, base
+            )
             self._line_cache[key] = strip
         return strip
 
@@ -653,10 +676,15 @@ class GenerationsTable(ScrollView, can_focus=True):
                 segments.append(Segment(text, style + _BOLD))
         return Strip(segments, self._total_width).simplify()
 
-    def _render_row(self, gid: str, base: Style, extra: Style | None) -> Strip:
+    def _render_row(
+        self, gid: str, base: Style, extra: Style | None, marked: tuple[Style, Style]
+    ) -> Strip:
         gen = self._gens[gid]
         cells = self._texts[gid]
-        dim = self.mark_of(gid).state == DONE
+        mark = self.mark_of(gid)
+        dim = mark.state == DONE
+        if mark.marked:
+            base += marked[0]
         segments: list[Segment] = []
         widths = self._widths
         for name in self._visible:
@@ -665,7 +693,12 @@ class GenerationsTable(ScrollView, can_focus=True):
             style = base + self._cell_style(index, text, gen, dim)
             if extra is not None:
                 style += extra
-            segments.append(Segment(_pad(text, widths[name], COLUMN_BY_NAME[name].right), style))
+            cell = _pad(text, widths[name], COLUMN_BY_NAME[name].right)
+            if mark.marked and not segments:
+                # The glyph takes the first cell's left padding: no column moves.
+                segments.append(Segment(MARK_GLYPH, style + marked[1]))
+                cell = cell[1:]
+            segments.append(Segment(cell, style))
         return Strip(segments, self._total_width).simplify()
 
     def _cell_style(self, index: int, text: str, gen: Generation, dim: bool) -> Style:

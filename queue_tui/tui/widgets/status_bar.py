@@ -48,6 +48,7 @@ def _count_style(style: str) -> str:
 
 COUNT_STYLE = {s: _count_style(info.style) for s, info in STATUSES.items()}
 FAULT_STYLE = "bold $text-error"
+MARKED_STYLE = "bold $text-accent"
 #: How the event stream's state reads (outcomes arrive at once while it is live).
 EVENTS_LABELS = {
     "live": ("live", "$success"),
@@ -136,12 +137,14 @@ SHORTEN_ORDER = (
     "warning",
     "filters",
     "stale",
+    "marked",
     "host",
     "filters",
     "filters",
     "rows",  # (only "282/282": the counts add up to it; a filtered "97/282" stays)
     "host",
     "waiting",  # (the stale warning says it too)
+    "marked",  # ("3 marked" stays: what a cancel would act on)
     "paused",
 )
 COMPACT_STEPS = 6
@@ -200,6 +203,15 @@ def _segments(state: StatusState, compact: bool) -> dict[str, _Segment]:
     parts["rows"] = _Segment(rows if filtered else [*rows, []], sep=True)
     if warnings:
         parts["warning"] = _Segment([[(w, "$warning")] for w in warnings], after="rows")
+    if state.marked:
+        n, hidden = state.marked, state.marked_hidden
+        forms: list[list[Piece]] = [[(f"{n} marked", MARKED_STYLE)]]
+        if hidden:
+            forms[:0] = [
+                [(f"{n} marked, {hidden} hidden by the view", MARKED_STYLE)],
+                [(f"{n} marked, {hidden} hidden", MARKED_STYLE)],
+            ]
+        parts["marked"] = _Segment(forms, sep=True)
     if state.filters:
         parts["filters"] = _Segment(
             [[(clean(state.filters, max_len=n), "$accent")] for n in (80, 40, 20)] + [[]],
