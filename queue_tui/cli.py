@@ -4,8 +4,8 @@ Exit codes (documented in the README):
   0 ok · 1 failure (wait: a generation failed or was cancelled; resubmit: one could not
   be) · 2 usage or rejected request · 3 hub unreachable or timed out · 4 auth refused ·
   5 rate limited · 6 hub error or wrong host/path · 7 bad payload · 8 an id was never
-  seen (wait) or is nowhere (show, resubmit) · 124 wait/events: timed out · 130
-  interrupted
+  seen (wait) or is nowhere (show, resubmit) · 9 redirect · 10 history: the hub has no
+  history endpoint · 124 wait/events: timed out · 130 interrupted
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ with imports_paused_gc():
     )
     from queue_tui.connect import build_client, client_and_clock
     from queue_tui.core import columns
+    from queue_tui.core.history import GROUPINGS
     from queue_tui.logsetup import setup_logging
     from queue_tui.sanitize import clean
 
@@ -398,19 +399,11 @@ def list_command(as_json: bool, jsonl: bool, **kwargs: Any) -> None:
         # Cut to fit on a terminal; whole values for a file, a pipe or a CI log.
         click.echo(format_table(page.generations, clock(), whole=not sys.stdout.isatty()))
     # The same counts in every format: stdout holds exactly the rows kept.
+    from queue_tui.headless import page_note
+
     note = page_note(len(page.dropped), page.degraded)
     if note:
         click.echo(f"queue-tui: {note}", err=True)
-
-
-def page_note(dropped: int, degraded: int) -> str:
-    """'2 rows dropped (no usable generation_id), 1 row with bad fields shown as ?'."""
-    parts = []
-    if dropped:
-        parts.append(f"{dropped} row{'s' if dropped != 1 else ''} dropped (no usable id)")
-    if degraded:
-        parts.append(f"{degraded} row{'s' if degraded != 1 else ''} with bad fields (shown as ?)")
-    return ", ".join(parts)
 
 
 @main.command("demo-server")
@@ -433,6 +426,15 @@ def page_note(dropped: int, degraded: int) -> str:
     help="No POST /api/ai/queue/ID/retry (404), like the hub of the spec; resubmits "
     "then enqueue the request again.",
 )
+@click.option(
+    "--history",
+    "past",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Start with N more finished generations in the history, over the day before.",
+)
+@click.option("--no-history", is_flag=True, help="Serve no GET /api/ai/generations (404).")
 def demo_server(
     host: str,
     port: int,
@@ -441,6 +443,8 @@ def demo_server(
     chaos: float,
     old_shape: bool,
     no_retry: bool,
+    past: int,
+    no_history: bool,
 ) -> None:
     """Serve the simulated demo hub over HTTP for other clients."""
     from queue_tui.demo.server import run_server
@@ -457,6 +461,8 @@ def demo_server(
         chaos=chaos,
         row_shape=shape,
         retry=not no_retry,
+        history=not no_history,
+        past=past,
     )
 
 

@@ -1,4 +1,5 @@
-"""The headless commands' async runners: `events`, `wait`, `cancel`, `resubmit`, `show`.
+"""The headless commands' async runners: `events`, `wait`, `cancel`, `resubmit`, `show`,
+`history`.
 
 They use the very `Tracker` and `LifecycleWatcher` the dashboard uses, so a script, a CI
 log and the screen always agree. Output goes through the `out`/`err` callables (the CLI
@@ -11,20 +12,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import io
 import json
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from queue_tui.api.client import CancelOutcome, QueueClient
-from queue_tui.api.errors import QueueError, RequestRejectedError
-from queue_tui.api.models import Generation
+from queue_tui.api.client import CancelOutcome, HistoryUnavailableError, QueueClient
+from queue_tui.api.errors import QueueError, RateLimitedError, RequestRejectedError
+from queue_tui.api.filters import QueueFilters
+from queue_tui.api.models import Generation, PastGeneration, money_text
 from queue_tui.config import Settings
 from queue_tui.core import columns
 from queue_tui.core.dashboard import BAD_VALUE, bad_fields
+from queue_tui.core.history import (
+    Grouping,
+    HistoryPager,
+    HistoryTotals,
+    Summary,
+    Tally,
+    TimeRange,
+)
 from queue_tui.core.lookup import Found, Lookup, asked_phrase, find, source_phrase
+from queue_tui.core.money import format_money
 from queue_tui.core.outcomes import LifecycleWatcher
 from queue_tui.core.poller import Poller, PollFailed, Snapshot
 from queue_tui.core.resubmit import (
@@ -817,14 +830,358 @@ def format_generation(found: Found, now: float, *, whole: bool = True) -> str:
     return "\n".join(lines)
 
 
+# -- history ------------------------------------------------------------------------------
+
+HistoryFormat = Literal["table", "json", "jsonl", "csv"]
+#: A passing fault (connection, timeout, 5xx, 429, bad JSON) after the first page is asked
+#: again this many times, after 1, 2 and 4 s (or the hub's Retry-After, up to a minute),
+#: before the command exits with its code: a long listing is not lost to one bad answer.
+HISTORY_RETRIES = 3
+HISTORY_RETRY_MAX = 60.0
+#: `--csv`'s columns: the API's row fields (request parameters are in `--jsonl`).
+HISTORY_CSV_FIELDS: tuple[str, ...] = (
+    "generation_id",
+    "model_name",
+    "media_type",
+    "status",
+    "enqueued_at",
+    "started_at",
+    "completed_at",
+    "cost",
+    "error_message",
+    "result_url",
+    "target_namespace",
+    "target_repo",
+    "target_directory",
+    "user_id",
+    "username",
+    "user_image",
+    "prompt",
+)
+#: The table's columns: (title, width on a terminal, right-aligned).
+HISTORY_COLUMNS: tuple[tuple[str, int, bool], ...] = (
+    ("ENQUEUED", 19, False),
+    ("STATUS", 10, False),
+    ("MODEL", 20, False),
+    ("COST", 10, True),
+    ("USER", 12, False),
+    ("ID", 36, False),
+    ("ERROR", 60, False),
+)
+#: A cell spreadsheets would run as a formula starts with one of these (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+async def run_history(
+    client: QueueClient,
+    settings: Settings,
+    *,
+    write: Line,
+    err: Line,
+    output: HistoryFormat = "table",
+    summary_by: Grouping | None = None,
+    time_range: TimeRange | None = None,
+    page_size: int = 1000,
+    whole: bool = True,
+    progress: Callable[[str], None] | None = None,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> int:
+    """`queue-tui history`: the history newest first, page after page, each row written
+    as its page arrives (`write` gets whole lines, with their line ends), or with
+    `summary_by` one line per group at the end. Memory does not grow with the rows.
+
+    A hub without the history exits 10 (6 when its queue endpoint is missing too: the
+    wrong host); a fault it cannot ride out (`HISTORY_RETRIES`) exits with its code,
+    after the rows already written, with one `queue-tui:` line saying where it stopped.
+    `progress` (stderr is a terminal) gets a self-overwriting page count."""
+    pager = HistoryPager(
+        client, settings.filters, time_range=time_range or TimeRange(), page_size=page_size
+    )
+    bar = _Progress(progress)
+    summary = Summary() if summary_by else None
+    sink = None if summary_by else _HistorySink(output, write, whole)
+    try:
+        while not pager.done:
+            rows = await _next_rows(pager, sleep, lambda: bar.clear())
+            bar.show(pager.progress_text())
+            if summary is not None:
+                for row in rows:
+                    summary.add(row)
+            elif sink is not None:
+                sink.rows(rows)
+    except HistoryUnavailableError as exc:
+        bar.clear()
+        if pager.pages_read == 0 and exc.status_code == 404:
+            # No history, or no hub at all: the queue endpoint tells which.
+            await client.fetch(QueueFilters(status="queued"))
+        err(f"queue-tui: {exc.message}")
+        return exc.exit_code
+    except QueueError as exc:
+        bar.clear()
+        if sink is not None:
+            sink.stop()
+        if not pager.pages_read:
+            raise
+        of = f" of {pager.hub_pages:,}" if pager.hub_pages else ""
+        err(
+            f"queue-tui: {exc.message} (at history page {pager.page:,}{of}, "
+            f"after {pager.listed.count:,} rows)"
+        )
+        return exc.exit_code
+    bar.clear()
+    totals = pager.totals()
+    if summary is not None and summary_by is not None:
+        _write_summary(summary, summary_by, totals, output, write, whole)
+    elif sink is not None:
+        sink.end(totals)
+    for note in _history_notes(pager):
+        err(f"queue-tui: {note}")
+    return EXIT_OK
+
+
+async def _next_rows(
+    pager: HistoryPager, sleep: Callable[[float], Awaitable[Any]], before_wait: Callable[[], Any]
+) -> list[PastGeneration]:
+    for attempt in range(HISTORY_RETRIES + 1):
+        try:
+            return await pager.next_rows()
+        except QueueError as exc:
+            # The first page fails as `list` does, at once: nothing is lost yet.
+            if not exc.transient or attempt == HISTORY_RETRIES or not pager.pages_read:
+                raise
+            delay = float(2**attempt)
+            if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+                delay = max(delay, exc.retry_after)
+            before_wait()
+            await sleep(min(delay, HISTORY_RETRY_MAX))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _history_notes(pager: HistoryPager) -> list[str]:
+    """What stderr says beside the rows: what was left out, and why, never silently."""
+    notes = []
+    note = page_note(pager.dropped, pager.degraded)
+    if note:
+        notes.append(note)
+    if pager.untimed:
+        notes.append(f"{pager.untimed:,} rows without a usable enqueued_at left out of the range")
+    if not pager.order_kept:
+        notes.append(
+            "the hub's history was not newest first by enqueued_at: the time range was "
+            "applied row by row, and rows arriving while listing may repeat"
+        )
+    if pager.stopped == "stalled":
+        notes.append(
+            f"stopped at page {pager.pages_read:,}: the hub kept answering rows already listed"
+        )
+    return notes
+
+
+def page_note(dropped: int, degraded: int) -> str:
+    """'2 rows dropped (no usable id), 1 row with bad fields (shown as ?)' (`list` and
+    `history`, on stderr in every format)."""
+    parts = []
+    if dropped:
+        parts.append(f"{dropped:,} row{'s' if dropped != 1 else ''} dropped (no usable id)")
+    if degraded:
+        parts.append(f"{degraded:,} row{'s' if degraded != 1 else ''} with bad fields (shown as ?)")
+    return ", ".join(parts)
+
+
+def _csv_cell(value: Any) -> str:
+    """A value for a spreadsheet: terminal controls stripped (newlines kept, quoted by
+    the csv module), and a text a spreadsheet would run as a formula prefixed with `'`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        return str(value)
+    text = clean(value if isinstance(value, str) else json.dumps(value), multiline=True)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_text(rows: Sequence[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def _json_line(document: Any) -> str:
+    # ASCII only: a control character or bidi override from the hub stays data
+    # (`\u001b`), never a terminal sequence.
+    return json.dumps(document, ensure_ascii=True, default=str)
+
+
+class _HistorySink:
+    """Writes rows as they come, in one of the formats; `end` writes what follows them."""
+
+    def __init__(self, output: HistoryFormat, write: Line, whole: bool) -> None:
+        self.output, self.write, self.whole = output, write, whole
+        self.started = False
+        #: `--json`: the last row, held back until it is known whether a comma follows.
+        self._pending: str | None = None
+
+    def _start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        if self.output == "csv":
+            self.write(_csv_text([HISTORY_CSV_FIELDS]))
+        elif self.output == "json":
+            self.write('{"generations": [\n')
+        elif self.output == "table":
+            self.write(_table_line([title for title, _, _ in HISTORY_COLUMNS], self.whole))
+
+    def rows(self, rows: Sequence[PastGeneration]) -> None:
+        self._start()
+        if not rows:
+            return
+        if self.output == "csv":
+            self.write(_csv_text([_csv_row(row) for row in rows]))
+        elif self.output == "jsonl":
+            self.write("".join(_json_line(row.to_api()) + "\n" for row in rows))
+        elif self.output == "json":
+            lines = [_json_line(row.to_api()) for row in rows]
+            if self._pending is not None:
+                lines.insert(0, self._pending)
+            self._pending = lines.pop()
+            self.write("".join(line + ",\n" for line in lines))
+        else:
+            self.write("".join(_table_line(_table_cells(row), self.whole) for row in rows))
+
+    def stop(self) -> None:
+        """A fault ends the listing: the rows written stay; nothing pretends to end it."""
+        if self._pending is not None:
+            self.write(self._pending + "\n")
+            self._pending = None
+
+    def end(self, totals: HistoryTotals) -> None:
+        self._start()
+        if self.output == "json":
+            last = "" if self._pending is None else self._pending + "\n"
+            self.write(last + "], " + _json_line(_totals_document(totals))[1:] + "\n")
+        elif self.output == "table":
+            self.write("\n" + totals.line() + "\n")
+
+
+def _totals_document(totals: HistoryTotals) -> dict[str, Any]:
+    """`--json`'s figures beside the rows: the listed rows' and, named apart, the hub's."""
+    listed = totals.listed
+    return {
+        "count": listed.count,
+        "listed_cost": money_text(listed.spend),
+        "without_cost": listed.no_cost,
+        "failed": listed.failed,
+        "succeeded": listed.succeeded,
+        "cancelled": listed.cancelled,
+        "total_entries": totals.hub_entries,
+        "total_cost": money_text(totals.hub_cost),
+        "complete": totals.complete,
+        "since": totals.time_range.since,
+        "until": totals.time_range.until,
+    }
+
+
+def _csv_row(row: PastGeneration) -> list[Any]:
+    api = row.to_api()
+    return [_csv_cell(api.get(name)) for name in HISTORY_CSV_FIELDS]
+
+
+def _table_cells(row: PastGeneration) -> list[str]:
+    bad = bad_fields(row)
+
+    def text(name: str, value: str) -> str:
+        return BAD_VALUE if name in bad else value
+
+    failed = row.status == "failed" and "error_message" not in bad
+    return [
+        text("enqueued_at", fmt_local(row.enqueued_at)),
+        text("status", clean(row.status)),
+        text("model_name", clean(row.model_name)),
+        text("cost", format_money(row.cost)),
+        text("username", clean(row.username or row.user_id or "")) or DASH,
+        clean(row.generation_id),
+        error_headline(row.error_message, max_len=None) if failed else "",
+    ]
+
+
+def _table_line(cells: Sequence[str], whole: bool) -> str:
+    """One line of the table: fixed widths, known before any row (the rows stream);
+    on a terminal long values are cut with `…`, into a file or a pipe printed whole."""
+    parts = []
+    for cell, (_, width, right) in zip(cells, HISTORY_COLUMNS, strict=True):
+        if not whole:
+            cell = clean(cell, max_len=width)
+        parts.append(cell.rjust(width) if right else cell.ljust(width))
+    return "  ".join(parts).rstrip() + "\n"
+
+
+def _write_summary(
+    summary: Summary,
+    by: Grouping,
+    totals: HistoryTotals,
+    output: HistoryFormat,
+    write: Line,
+    whole: bool,
+) -> None:
+    """One line per group (`Summary.rows`): count, outcomes, failure rate, spend."""
+    groups = summary.rows(by)
+    if output in ("json", "jsonl"):
+        documents = [{by: key, **_tally_document(tally)} for key, tally in groups]
+        if output == "jsonl":
+            write("".join(_json_line(d) + "\n" for d in documents))
+        else:
+            whole_doc = {"by": by, "groups": documents, **_totals_document(totals)}
+            write(_json_line(whole_doc) + "\n")
+        return
+    if output == "csv":
+        header = [by, "count", "succeeded", "failed", "cancelled", "failure_rate", "spend"]
+        body = [
+            [_csv_cell(key), *(_tally_document(tally)[name] for name in header[1:])]
+            for key, tally in groups
+        ]
+        write(_csv_text([header, *body]))
+        return
+    width = 30
+    keys = [clean(key, max_len=None if whole else width) for key, _ in groups]
+    key_width = max([len(by), len("(all)"), *(len(k) for k in keys)])
+    head = f"{by.upper():<{key_width}}  {'COUNT':>8}  {'FAILED':>7}  {'FAIL%':>6}  {'SPEND':>14}"
+    lines = [head]
+    for key, (_, tally) in zip(keys, [*groups], strict=True):
+        lines.append(_summary_line(key, tally, key_width))
+    lines.append(_summary_line("(all)", summary.total, key_width))
+    write("\n".join(lines) + "\n\n" + totals.line() + "\n")
+
+
+def _summary_line(key: str, tally: Tally, key_width: int) -> str:
+    rate = tally.failure_rate
+    rate_text = DASH if rate is None else f"{rate:.1%}"
+    spend = format_money(tally.spend)
+    return f"{key:<{key_width}}  {tally.count:>8,}  {tally.failed:>7,}  {rate_text:>6}  {spend:>14}"
+
+
+def _tally_document(tally: Tally) -> dict[str, Any]:
+    rate = tally.failure_rate
+    return {
+        "count": tally.count,
+        "succeeded": tally.succeeded,
+        "failed": tally.failed,
+        "cancelled": tally.cancelled,
+        "failure_rate": None if rate is None else round(rate, 4),
+        "spend": money_text(tally.spend),
+        "without_cost": tally.no_cost,
+    }
+
+
 __all__ = [
     "EXIT_NEVER_SEEN",
     "EXIT_TIMEOUT",
+    "HISTORY_CSV_FIELDS",
     "ResubmitResult",
     "WaitResult",
     "format_generation",
     "run_cancel",
     "run_events",
+    "run_history",
     "run_resubmit",
     "run_show",
     "run_wait",

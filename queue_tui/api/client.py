@@ -42,10 +42,15 @@ from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import (
     TERMINAL_STATUSES,
     Generation,
+    HistoryPage,
+    JsonNumber,
+    ModelPrices,
     PageShapeError,
     QueuePage,
     keep_unchanged,
     parse_generation,
+    parse_history_page,
+    parse_model_prices,
     parse_queue_page,
 )
 from queue_tui.logsetup import add_secret, redact
@@ -56,12 +61,26 @@ log = logging.getLogger(__name__)
 QUEUE_PATH = "/api/ai/queue"
 EVENTS_PATH = "/api/events"
 GENERATIONS_PATH = "/api/ai/generations"
+MODELS_PATH = "/api/ai/models"
+#: The history's `page_size` bounds (the spec's; a hub may cap it lower).
+HISTORY_PAGE_SIZE_MAX = 1000
 #: Status codes meaning "this hub does not offer that".
 UNSUPPORTED_STATUSES = frozenset({404, 405, 501})
 #: Bodies above this size are parsed in a thread so the UI loop only applies the diff.
 THREAD_PARSE_BYTES = 256 * 1024
 #: Queries whose last page is kept (views polled: the current one, the ones just left).
 LAST_PAGES = 3
+
+
+class HistoryUnavailableError(QueueError):
+    """The hub has no history: `GET /api/ai/generations` answered 404, 405 or 501."""
+
+    kind = "no_history"
+    exit_code = 10
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 class CancelOutcome(enum.Enum):
@@ -492,6 +511,61 @@ class QueueClient:
         except ValueError as exc:
             raise BadPayloadError(f"unexpected generation shape: {type(exc).__name__}") from None
 
+    async def history_page(
+        self, filters: QueueFilters | None = None, *, page: int = 1, page_size: int = 100
+    ) -> HistoryPage:
+        """One page of `GET /api/ai/generations` (every status unless `filters.status`),
+        newest first. The hub may answer with fewer rows a page than `page_size`: follow
+        the answer's `total_pages`. A hub without the endpoint raises
+        `HistoryUnavailableError`; money is read exactly (`JsonNumber`, `parse_money`)."""
+        if page < 1 or not 1 <= page_size <= HISTORY_PAGE_SIZE_MAX:
+            raise ValueError(f"page {page}, page_size {page_size}: out of range")
+        params = (filters or QueueFilters()).to_params()
+        params |= {"page": str(page), "page_size": str(page_size)}
+        status, headers, body = await self._request("GET", GENERATIONS_PATH, params=params)
+        if status in UNSUPPORTED_STATUSES:
+            where = "" if page == 1 else f" (at page {page})"
+            raise HistoryUnavailableError(
+                f"{self.settings.display_host} has no history: GET {GENERATIONS_PATH} "
+                f"answered {status}{where}",
+                status_code=status,
+            )
+        self._raise_for_status(status, headers, body)
+        if len(body) > THREAD_PARSE_BYTES:
+            return await asyncio.to_thread(self._parse_history, body)
+        return self._parse_history(body)
+
+    @staticmethod
+    def _parse_history(body: bytes) -> HistoryPage:
+        try:
+            data = json.loads(body, parse_float=JsonNumber)
+        except (ValueError, UnicodeDecodeError):
+            raise BadPayloadError("the hub answered with something that is not JSON") from None
+        try:
+            page = parse_history_page(data)
+        except PageShapeError as exc:
+            raise BadPayloadError(f"unexpected history shape: {exc}") from None
+        if page.dropped:
+            log.info("history: dropped %d malformed row(s)", len(page.dropped))
+        return page
+
+    async def model_prices(self, model: str) -> ModelPrices | None:
+        """`GET /api/ai/models/{id}`: the model's prices, exact; None where the hub has no
+        such model or no such endpoint (404, 405, 501)."""
+        path = f"{MODELS_PATH}/{quote(model, safe='')}"
+        status, headers, body = await self._request("GET", path)
+        if status in UNSUPPORTED_STATUSES:
+            return None
+        self._raise_for_status(status, headers, body)
+        try:
+            data = json.loads(body, parse_float=JsonNumber)
+        except (ValueError, UnicodeDecodeError):
+            raise BadPayloadError("the hub answered with something that is not JSON") from None
+        try:
+            return parse_model_prices(model, data)
+        except PageShapeError as exc:
+            raise BadPayloadError(f"unexpected model shape: {exc}") from None
+
 
 def _size(n: int) -> str:
     if n >= 1_000_000:
@@ -549,6 +623,7 @@ def _connect_reason(exc: httpx.ConnectError) -> str:
 __all__ = [
     "CancelOutcome",
     "FetchResult",
+    "HistoryUnavailableError",
     "QueueClient",
     "QueueError",
     "parse_retry_after",

@@ -7,6 +7,10 @@ raw string; extra fields are kept as request parameters for display. A field of 
 type costs that field, not the row: it is left unset and its raw value kept in
 `invalid_fields` (shown as `?` and in the detail pane); only a row without a usable
 `generation_id` is dropped, and counted.
+
+The history (`GET /api/ai/generations`) has the same rows plus a cost and the user
+(`PastGeneration`, in a `HistoryPage`); models may carry prices (`ModelPrices`). Money is
+a `Decimal` read from the digits the hub sent (`parse_money`), never a float.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -308,14 +313,103 @@ class Generation(BaseModel):
         }
         if self.prompt is not None:
             row["prompt"] = self.prompt
+        row.update(self._api_fields())
         row.update(self.params)
         if self.invalid_fields:
             row["invalid_fields"] = dict(self.invalid_fields)
         return row
 
+    def _api_fields(self) -> dict[str, Any]:
+        """Declared fields a subclass adds to `to_api`, before the extras."""
+        return {}
+
 
 def _int_or_none(value: float | None) -> int | None:
     return None if value is None else int(value)
+
+
+# -- money: the history's costs and the models' prices -------------------------------
+
+#: Amounts outside these bounds are garbage, not money (and would make formatting slow).
+_MONEY_MAX = Decimal(10) ** 15
+_MONEY_MIN_EXPONENT = -18
+
+
+class JsonNumber(float):
+    """A JSON number as it was written (`text`), for `json.loads(parse_float=JsonNumber)`:
+    still a float to everything else (timestamps, extras), but a money field reads the
+    digits the hub sent, never a binary float's approximation of them."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text: str) -> JsonNumber:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+def parse_money(value: Any) -> Decimal | None:
+    """A cost or price: a decimal string (the API's form), a whole number, or a JSON
+    number read by its text (`JsonNumber`); None for null or "". Raises ValueError for
+    anything else (a bare float, a boolean, NaN, an absurd magnitude)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("money must be a decimal, not a boolean")
+    if isinstance(value, JsonNumber):
+        text = value.text
+    elif isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+    else:
+        # A float has already lost the digits the hub sent.
+        raise ValueError(f"money must be a decimal string, got {type(value).__name__}")
+    try:
+        amount = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"not a decimal: {text[:40]!r}") from None
+    if not amount.is_finite():
+        raise ValueError("money must be finite")
+    exponent = amount.as_tuple().exponent
+    if abs(amount) >= _MONEY_MAX or (isinstance(exponent, int) and exponent < _MONEY_MIN_EXPONENT):
+        raise ValueError("amount out of range")
+    return amount
+
+
+def money_text(amount: Decimal | None) -> str | None:
+    """An amount as the API writes it: a plain decimal string (never `1E+3`)."""
+    return None if amount is None else format(amount, "f")
+
+
+class PastGeneration(Generation):
+    """A row of the history (`GET /api/ai/generations`): a queue row plus what it cost
+    and who asked for it. A cost of the wrong kind costs that field, not the row."""
+
+    cost: Decimal | None = None
+    user_id: str | None = None
+    username: str | None = None
+    user_image: str | None = None
+
+    @field_validator("cost", mode="before")
+    @classmethod
+    def _cost(cls, value: Any) -> Decimal | None:
+        return parse_money(value)
+
+    @field_validator("user_id", "username", "user_image", mode="before")
+    @classmethod
+    def _user_text(cls, value: Any) -> str | None:
+        return _optional_text(value)
+
+    def _api_fields(self) -> dict[str, Any]:
+        return {
+            "cost": money_text(self.cost),
+            "user_id": self.user_id,
+            "username": self.username,
+            "user_image": self.user_image,
+        }
 
 
 class DroppedRow(BaseModel):
@@ -400,8 +494,12 @@ def _surrogate_free_keys(data: Any) -> dict[Any, Any] | None:
 
 
 #: Fields that may be degraded (left unset) when their value has the wrong type.
-_DEGRADABLE = frozenset(Generation.model_fields) - {"generation_id", "invalid_fields"}
+_DEGRADABLE = {
+    cls: frozenset(cls.model_fields) - {"generation_id", "invalid_fields"}
+    for cls in (Generation, PastGeneration)
+}
 _RAW_MAX = 300
+_G = TypeVar("_G", bound=Generation)
 
 
 def _raw_text(value: Any) -> str:
@@ -412,23 +510,24 @@ def _raw_text(value: Any) -> str:
     return text if len(text) <= _RAW_MAX else text[: _RAW_MAX - 1] + "…"
 
 
-def parse_generation(data: Any) -> Generation:
-    """One row. The fast path validates it as it is; only when that fails are keys with
-    lone surrogates cleaned, then fields of the wrong type set aside (kept raw in
-    `invalid_fields`). Raises ValidationError only for a row with no usable id."""
+def parse_generation(data: Any, cls: type[_G] = Generation) -> _G:  # type: ignore[assignment]
+    """One row (a `cls`: `Generation`, or `PastGeneration` for the history). The fast
+    path validates it as it is; only when that fails are keys with lone surrogates
+    cleaned, then fields of the wrong type set aside (kept raw in `invalid_fields`).
+    Raises ValidationError only for a row with no usable id."""
     try:
-        return Generation.model_validate(data)
+        return cls.model_validate(data)
     except ValidationError as exc:
         error = exc
     fixed = _surrogate_free_keys(data)
     if fixed is not None:
         data = fixed
         try:
-            return Generation.model_validate(data)
+            return cls.model_validate(data)
         except ValidationError as exc:
             error = exc
     names = {str(e["loc"][0]) for e in error.errors() if e.get("loc")}
-    if not isinstance(data, Mapping) or not names or not names <= _DEGRADABLE:
+    if not isinstance(data, Mapping) or not names or not names <= _DEGRADABLE[cls]:
         raise error
     row = dict(data)
     invalid: dict[str, str] = {}
@@ -436,7 +535,7 @@ def parse_generation(data: Any) -> Generation:
         # The older shape's `model` arrives as `model_name`.
         key = name if name in row or name != "model_name" else "model"
         invalid[name] = _raw_text(row.pop(key, None))
-    return Generation.model_validate(row, context={"invalid_fields": invalid})
+    return cls.model_validate(row, context={"invalid_fields": invalid})
 
 
 def _reason(exc: ValidationError) -> str:
@@ -473,3 +572,131 @@ def parse_queue_page(data: Any) -> QueuePage:
     if not isinstance(count, int) or isinstance(count, bool):
         count = len(rows)
     return QueuePage(count=count, generations=good, dropped=dropped)
+
+
+# -- the history: `GET /api/ai/generations` --------------------------------------------
+
+
+class HistoryPage(QueuePage):
+    """One page of the history. The envelope's numbers are what the hub said, None when
+    it said nothing usable (kept raw in `invalid_fields`, as for a row): `total_cost` is
+    the sum charged across the whole filter set, not the sum of this page."""
+
+    generations: list[PastGeneration]  # type: ignore[assignment]
+    page_number: int | None = None
+    page_size: int | None = None
+    total_entries: int | None = None
+    total_pages: int | None = None
+    total_cost: Decimal | None = None
+    invalid_fields: dict[str, str] = Field(default_factory=dict)
+
+    def to_api(self) -> dict[str, Any]:
+        document = super().to_api()
+        for name in ("page_number", "page_size", "total_entries", "total_pages"):
+            document[name] = getattr(self, name)
+        document["total_cost"] = money_text(self.total_cost)
+        return document
+
+
+#: The envelope's counters and the least each may be.
+_HISTORY_COUNTERS = {"page_number": 1, "page_size": 1, "total_entries": 0, "total_pages": 0}
+
+
+def parse_history_page(data: Any) -> HistoryPage:
+    """Validate a decoded history body (see `QueueClient.history_page`). Raises
+    PageShapeError only when there is no `generations` list; a bad counter or
+    `total_cost` costs that field."""
+    if not isinstance(data, Mapping):
+        raise PageShapeError(f"expected a JSON object, got {type(data).__name__}")
+    rows = data.get("generations")
+    if not isinstance(rows, list):
+        raise PageShapeError("the response has no 'generations' list")
+    good: list[PastGeneration] = []
+    dropped: list[DroppedRow] = []
+    for index, raw in enumerate(rows):
+        try:
+            good.append(parse_generation(raw, PastGeneration))
+        except ValidationError as exc:
+            gid = raw.get("generation_id") if isinstance(raw, Mapping) else None
+            dropped.append(
+                DroppedRow(
+                    index=index,
+                    reason=_reason(exc),
+                    generation_id=gid if isinstance(gid, str) else None,
+                )
+            )
+    invalid: dict[str, str] = {}
+    counters: dict[str, int | None] = {}
+    for name, least in _HISTORY_COUNTERS.items():
+        value = data.get(name)
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= least
+        counters[name] = value if ok else None
+        if value is not None and not ok:
+            invalid[name] = _raw_text(value)
+    try:
+        total_cost = parse_money(data.get("total_cost"))
+    except ValueError:
+        total_cost = None
+        invalid["total_cost"] = _raw_text(data.get("total_cost"))
+    count = data.get("count")
+    if not isinstance(count, int) or isinstance(count, bool):
+        count = len(rows)
+    return HistoryPage(
+        count=count,
+        generations=good,
+        dropped=dropped,
+        total_cost=total_cost,
+        invalid_fields=invalid,
+        **counters,
+    )
+
+
+# -- model prices: `GET /api/ai/models/{id}` -------------------------------------------
+
+#: The price fields a model may carry (per image, per second of video, per token).
+PRICE_FIELDS: tuple[str, ...] = (
+    "cost_per_image",
+    "cost_per_second",
+    "cost_per_second_with_audio",
+    "cost_per_second_high_res",
+    "input_cost_per_token",
+    "output_cost_per_token",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrices:
+    """A model's prices, exact; None where the hub sets none (or sent garbage, kept raw
+    in `invalid_fields`)."""
+
+    model: str
+    cost_per_image: Decimal | None = None
+    cost_per_second: Decimal | None = None
+    cost_per_second_with_audio: Decimal | None = None
+    cost_per_second_high_res: Decimal | None = None
+    input_cost_per_token: Decimal | None = None
+    output_cost_per_token: Decimal | None = None
+    invalid_fields: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def any(self) -> bool:
+        """Whether the hub set any price at all."""
+        return any(getattr(self, name) is not None for name in PRICE_FIELDS)
+
+
+def parse_model_prices(model: str, data: Any) -> ModelPrices:
+    """The prices in a model's answer: `{"model": {...}}` or the object itself. Raises
+    PageShapeError when it is not an object."""
+    if isinstance(data, Mapping) and isinstance(data.get("model"), Mapping):
+        data = data["model"]
+    if not isinstance(data, Mapping):
+        raise PageShapeError(f"expected a JSON object, got {type(data).__name__}")
+    prices: dict[str, Decimal | None] = {}
+    invalid: dict[str, str] = {}
+    for name in PRICE_FIELDS:
+        try:
+            prices[name] = parse_money(data.get(name))
+        except ValueError:
+            prices[name] = None
+            invalid[name] = _raw_text(data.get(name))
+    return ModelPrices(model, invalid_fields=invalid, **prices)

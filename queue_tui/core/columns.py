@@ -12,6 +12,10 @@ Adding a column is one `Column` in `COLUMNS`: the dashboard's table reads it for
 cells, header, sort, layout and ticking; give it a `list_title` to print it in `list`
 (`list_columns`: the ones printed for some rows). The table's default order is no
 column's: `QUEUE_ORDER` (its header shows no sort arrow).
+
+The History view's table (`HISTORY_COLUMNS`) shows some of the same columns and two of
+its own, COST and USER (a history row's `cost` and who enqueued it); `layout` lays out
+either set.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from queue_tui.core.dashboard import (  # a row's marks and its fields of the wr
     RowMark,
     bad_fields,
 )
-from queue_tui.core.timefmt import COARSE_WIDTH, DASH, fmt_coarse, fmt_duration
+from queue_tui.core.money import format_money
+from queue_tui.core.timefmt import COARSE_WIDTH, DASH, fmt_coarse, fmt_duration, fmt_local
 from queue_tui.sanitize import clean, error_headline
 
 # -- statuses as shown ------------------------------------------------------------------
@@ -427,6 +432,7 @@ COLUMNS: tuple[Column, ...] = (
         list_text=lambda g, now: error_text(g, None),
     ),
 )  # fmt: skip
+
 #: The table's default order, no column's: rows in flight by enqueue time (as the hub
 #: works through them), then rows of a status nobody told us about, then finished rows.
 #: Its header shows no sort arrow: the rows are not in any one column's order.
@@ -445,6 +451,66 @@ LIST_COLUMNS: tuple[Column, ...] = tuple(c for c in COLUMNS if c.list_title and 
 def list_columns(rows: Sequence[Generation]) -> tuple[Column, ...]:
     """The columns `list` prints for these rows: a `shown_if` one only when a row passes."""
     return tuple(c for c in LIST_COLUMNS if c.shown_if is None or any(c.shown_if(g) for g in rows))
+
+
+# -- the History view's columns -------------------------------------------------------------
+
+
+def _cost_cell(g: Generation, mark: RowMark, now: float) -> str:
+    """What the row cost, as the hub says (exact, `format_money`); `—` when not given."""
+    if g.invalid_fields and "cost" in bad_fields(g):
+        return BAD_VALUE
+    return format_money(getattr(g, "cost", None), missing=DASH)
+
+
+def _user_cell(g: Generation, mark: RowMark, now: float) -> str:
+    """Who enqueued it: the username, else the user id; `—` when the row does not say."""
+    if g.invalid_fields and {"username", "user_id"} & bad_fields(g):
+        return BAD_VALUE
+    user = getattr(g, "username", None) or getattr(g, "user_id", None)
+    return clean(user, max_len=CELL_MAX) if user else DASH
+
+
+def _when_cell(g: Generation, mark: RowMark, now: float) -> str:
+    """When it was enqueued, local time to the minute (`11-24 14:03`): a past row's
+    age would need ticking, its time does not."""
+    if g.invalid_fields and "enqueued_at" in bad_fields(g):
+        return BAD_VALUE
+    return fmt_local(g.enqueued_at)[5:16] if g.enqueued_at is not None else DASH
+
+
+def _by_cost(now: float, reverse: bool) -> RowKey:
+    return lambda g: (missing_last(getattr(g, "cost", None), reverse), g.generation_id)
+
+
+WHEN = Column(
+    "when", "ENQUEUED", _when_cell, _by_age,
+    width=11,
+)  # fmt: skip
+COST = Column(
+    "cost", "COST", _cost_cell, _by_cost,
+    descending_first=True, width=9, right=True,
+)  # fmt: skip
+USER = Column(
+    "user", "USER", _user_cell, None,
+    width=8, min_width=6, max_width=16, priority=1,
+)  # fmt: skip
+#: The History view's table, newest first (no sort of its own): the queue's columns
+#: that still mean something once a row finished (no WAIT, no ETA; the enqueue time,
+#: not the age), then COST and USER.
+HISTORY_COLUMNS: tuple[Column, ...] = (
+    COLUMN_BY_NAME["status"],
+    COLUMN_BY_NAME["model"],
+    COLUMN_BY_NAME["media"],
+    COLUMN_BY_NAME["prompt"],
+    WHEN,
+    COLUMN_BY_NAME["run"],
+    COST,
+    USER,
+    COLUMN_BY_NAME["target"],
+    COLUMN_BY_NAME["id"],
+    COLUMN_BY_NAME["error"],
+)
 
 
 _CELL_TEXTS = tuple(c.text for c in COLUMNS)
@@ -466,12 +532,14 @@ def layout(
     pad: int,
     present: Collection[str] = (),
     chosen: Collection[str] | None = None,
+    columns: Sequence[Column] = COLUMNS,
 ) -> tuple[list[str], dict[str, int]]:
     """The columns shown in `width` cells, in order, and their text widths (`pad`: the
     padding of each column). `fitted`: each fitted column's width, clamped to its limits;
     `present`: the columns with a `shown_if` that a row shown passes (the others are
     left out); `chosen`: the columns the user chose to show (None: all of them; the
-    others are left out, whatever their priority).
+    others are left out, whatever their priority); `columns`: the set laid out (the
+    queue's `COLUMNS`, or `HISTORY_COLUMNS`).
 
     The always-shown columns first; then the optional ones, lowest priority first, as many
     as fit at their least width (`Column.least_width`): a fixed one takes its width, the
@@ -481,7 +549,7 @@ def layout(
     Narrower than the always-shown columns: their fitted columns shrink."""
     table = [
         c
-        for c in COLUMNS
+        for c in columns
         if c.in_table
         and (c.shown_if is None or c.name in present)
         and (chosen is None or c.name in chosen)
@@ -523,4 +591,4 @@ def layout(
         for c in always:
             if c.fitted:
                 widths[c.name] = max(c.min_width, widths[c.name] + avail)
-    return [c.name for c in COLUMNS if c.name in widths], widths
+    return [c.name for c in columns if c.name in widths], widths

@@ -28,11 +28,13 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Context, Decimal, InvalidOperation
 from functools import lru_cache
 from operator import attrgetter
 
 from queue_tui.api.filters import QueueFilters
-from queue_tui.api.models import Generation, Status
+from queue_tui.api.models import Generation, ModelPrices, Status
+from queue_tui.core import money
 from queue_tui.core.timefmt import DASH
 from queue_tui.core.tracker import STATS_WINDOW, DepthSample, Tracker
 from queue_tui.sanitize import clean, error_headline
@@ -409,14 +411,121 @@ def _etas(
     return etas
 
 
+# -- the queued cost estimate ----------------------------------------------------------
+
+#: A video's duration beyond this many seconds is not a duration (garbage from the hub).
+_MAX_DURATION = Decimal(86_400)
+#: Price times duration, exactly (the default context keeps only 28 digits).
+_EXACT = Context(prec=80)
+
+
+def _duration(gen: Generation) -> Decimal | None:
+    """The row's requested `duration` in seconds (the enqueue parameter), if usable."""
+    value = (gen.model_extra or {}).get("duration")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return seconds if seconds.is_finite() and 0 < seconds <= _MAX_DURATION else None
+
+
+def row_price(gen: Generation, prices: ModelPrices) -> Decimal | None:
+    """What one row should cost at the model's list price: an image its
+    `cost_per_image`, a video `cost_per_second` times its requested `duration`; None
+    when the prices or the row do not say (a video without a duration). The audio and
+    high-resolution rates are not used: no documented row field selects them."""
+    if gen.media_type == "video" or (prices.cost_per_image is None and gen.media_type != "image"):
+        seconds = _duration(gen)
+        if prices.cost_per_second is None or seconds is None:
+            return None
+        return _EXACT.multiply(prices.cost_per_second, seconds)
+    return prices.cost_per_image
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEstimate:
+    """One model's rows in flight at its list price: `cost` covers `priced` of `rows`."""
+
+    model: str
+    rows: int
+    priced: int
+    cost: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedCost:
+    """An estimate of what the rows in flight (queued or processing) will cost, for the
+    models whose prices the hub gave. Never a charge: the hub's own figure for a row is
+    its `cost` in the history, once it ran."""
+
+    by_model: dict[str, ModelEstimate]
+    total: Decimal
+    #: Rows counted, and rows of a priced model the prices cannot cover.
+    priced: int
+    unpriced: int
+
+
+@dataclass(slots=True)
+class _CostAcc:
+    rows: int = 0
+    priced: int = 0
+    cost: Decimal = money.ZERO
+
+
+def estimate_queued_cost(
+    rows: Iterable[Generation],
+    prices: Mapping[str, ModelPrices],
+    filters: QueueFilters | None = None,
+) -> QueuedCost | None:
+    """The estimate for the rows in flight among `rows` (those `filters` match) whose
+    model has a price in `prices`; None when no such row can be priced (the panel then
+    says nothing about cost)."""
+    accs: dict[str, _CostAcc] = {}
+    for gen in rows:
+        if gen.is_terminal:
+            continue
+        model_prices = prices.get(gen.model_name)
+        if model_prices is None or (filters is not None and not filters.matches(gen)):
+            continue
+        acc = accs.get(gen.model_name)
+        if acc is None:
+            acc = accs[gen.model_name] = _CostAcc()
+        acc.rows += 1
+        price = row_price(gen, model_prices)
+        if price is not None:
+            acc.priced += 1
+            acc.cost = money.add(acc.cost, price)
+    by_model = {
+        m: ModelEstimate(m, a.rows, a.priced, a.cost) for m, a in sorted(accs.items()) if a.priced
+    }
+    if not by_model:
+        return None
+    total = money.ZERO
+    for estimate in by_model.values():
+        total = money.add(total, estimate.cost)
+    priced = sum(e.priced for e in by_model.values())
+    return QueuedCost(
+        by_model=by_model,
+        total=total,
+        priced=priced,
+        unpriced=sum(a.rows for a in accs.values()) - priced,
+    )
+
+
 __all__ = [
     "FailureGroup",
+    "ModelEstimate",
     "ModelStats",
     "QueueStats",
+    "QueuedCost",
     "compute_stats",
     "error_headline",
+    "estimate_queued_cost",
     "fmt_eta",
     "group_failures",
     "normalise_error",
     "percentile",
+    "row_price",
 ]

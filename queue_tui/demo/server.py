@@ -7,7 +7,11 @@ Implements the hub's async-queue endpoints (see ``tests/spec``):
 - ``DELETE /api/ai/queue/{generation_id}``
 - ``POST /api/ai/queue``
 - ``POST /api/ai/queue/{generation_id}/retry`` (a newer hub's; off with ``retry=False``)
+- ``GET /api/ai/generations`` (the history: every row it keeps, newest first, with costs;
+  ``page``/``page_size``, the page size capped at ``history_page_cap``, 100 by default;
+  off with ``history=False``)
 - ``GET /api/ai/generations/{generation_id}`` (one past generation, from the rows it keeps)
+- ``GET /api/ai/models/{model_id}`` (a model and its prices)
 - ``GET /api/events`` (Server-Sent Events, when enabled)
 
 What clients send to ``POST`` endpoints is kept in ``sim.received`` (see
@@ -66,6 +70,11 @@ log = logging.getLogger(__name__)
 COMPLETED_EVENT = "media_generation_completed"
 OTHER_EVENT = "workspace_updated"
 LIST_FILTERS = ("namespace", "model", "media_type", "status", "repo", "folder")
+#: The history's largest page: lower than the spec's 1000, so clients must follow
+#: `total_pages` (and tests page through a few thousand rows).
+HISTORY_PAGE_CAP = 100
+#: The spec's default and bounds of `page_size`.
+HISTORY_PAGE_SIZE = (50, 1, 1000)
 
 
 class HubJSONResponse(JSONResponse):
@@ -138,8 +147,8 @@ def _sim(request: Request) -> QueueSimulator:
 # ---------------------------------------------------------------------------- handlers
 
 
-async def list_queue(request: Request) -> Response:
-    sim = _sim(request)
+def _list_filters(request: Request) -> dict[str, str | None] | Response:
+    """The queue's filters from the query, or the hub's 422 for a bad value."""
     filters: dict[str, str | None] = {}
     for name in LIST_FILTERS:
         value = request.query_params.get(name)
@@ -148,8 +157,53 @@ async def list_queue(request: Request) -> Response:
         return invalid_params(f"Invalid media_type: must be one of {', '.join(MEDIA_TYPES)}")
     if filters["status"] is not None and filters["status"] not in STATUSES:
         return invalid_params(f"Invalid status: must be one of {', '.join(STATUSES)}")
+    return filters
+
+
+async def list_queue(request: Request) -> Response:
+    sim = _sim(request)
+    filters = _list_filters(request)
+    if isinstance(filters, Response):
+        return filters
     rows = sim.list(**filters, shape=request.app.state.row_shape)
     return HubJSONResponse({"count": len(rows), "generations": rows})
+
+
+def _whole_number(request: Request, name: str, default: int, least: int, most: int) -> int | None:
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not least <= int(text) <= most:
+        return None
+    return int(text)
+
+
+async def list_history(request: Request) -> Response:
+    state = request.app.state
+    if not state.history_enabled:
+        # An older hub: no such route at all (what Starlette answers for any other).
+        return PlainTextResponse("Not Found", status_code=404)
+    sim = _sim(request)
+    filters = _list_filters(request)
+    if isinstance(filters, Response):
+        return filters
+    page = _whole_number(request, "page", 1, 1, 10**9)
+    if page is None:
+        return invalid_params("Invalid page: must be an integer >= 1")
+    default, least, most = HISTORY_PAGE_SIZE
+    size = _whole_number(request, "page_size", default, least, most)
+    if size is None:
+        return invalid_params(f"Invalid page_size: must be an integer from {least} to {most}")
+    size = min(size, state.history_page_cap)
+    body = sim.history(**filters, page=page, page_size=size, shape=state.row_shape)
+    return HubJSONResponse(body)
+
+
+async def model_info(request: Request) -> Response:
+    info = _sim(request).model_info(request.path_params["model_id"])
+    if info is None:
+        return error_response(404, "resource_not_found", "Model not found")
+    return HubJSONResponse({"model": info, "status": "success"})
 
 
 async def get_generation(request: Request) -> Response:
@@ -283,6 +337,8 @@ def create_app(
     chaos_stall: float | None = None,
     row_shape: str = "spec",
     retry: bool = True,
+    history: bool = True,
+    history_page_cap: int = HISTORY_PAGE_CAP,
 ) -> Starlette:
     """The demo hub as a Starlette app; the simulator is ``app.state.sim``.
 
@@ -296,7 +352,9 @@ def create_app(
     docs' older shape, without a status (see ``QueueSimulator.list``); the event stream
     keeps its own shape. ``retry=False`` is the hub of our spec, without the newer
     ``POST /api/ai/queue/{id}/retry`` (404, as for any path it lacks); also
-    ``app.state.retry_enabled``, switchable while it runs.
+    ``app.state.retry_enabled``, switchable while it runs. ``history=False`` is a hub
+    without ``GET /api/ai/generations`` (404; ``app.state.history_enabled``), and
+    ``history_page_cap`` its largest page (``app.state.history_page_cap``).
     """
     if row_shape not in ROW_SHAPES:
         raise ValueError(f"row_shape must be one of: {', '.join(ROW_SHAPES)}")
@@ -318,7 +376,9 @@ def create_app(
         Route("/api/ai/queue/{generation_id}", get_generation, methods=["GET"]),
         Route("/api/ai/queue/{generation_id}", cancel_generation, methods=["DELETE"]),
         Route("/api/ai/queue/{generation_id}/retry", retry_generation, methods=["POST"]),
+        Route("/api/ai/generations", list_history, methods=["GET"]),
         Route("/api/ai/generations/{generation_id}", past_generation, methods=["GET"]),
+        Route("/api/ai/models/{model_id}", model_info, methods=["GET"]),
     ]
     if events:
         routes.append(Route("/api/events", stream_events, methods=["GET"]))
@@ -328,6 +388,8 @@ def create_app(
     app.state.events_enabled = events
     app.state.row_shape = row_shape
     app.state.retry_enabled = retry
+    app.state.history_enabled = history
+    app.state.history_page_cap = int(history_page_cap)
     app.state.keepalive = float(keepalive)
     app.state.tick = float(tick)
     app.state.other_event_rate = float(other_event_rate)
@@ -459,11 +521,19 @@ def run_server(
     chaos: float = 0.0,
     row_shape: str = "spec",
     retry: bool = True,
+    history: bool = True,
+    past: int = 0,
 ) -> None:
-    """Serve the demo hub until interrupted (``queue-tui demo-server``)."""
+    """Serve the demo hub until interrupted (``queue-tui demo-server``); ``past``
+    generations are added to its history, over the day before it starts."""
     import uvicorn
 
-    app = create_app(seed=seed, events=events, chaos=chaos, row_shape=row_shape, retry=retry)
+    sim = QueueSimulator(seed, time.time)
+    if past:
+        sim.add_history(past, span=min(72_000.0, sim.retention - 3600.0))
+    app = create_app(
+        sim, events=events, chaos=chaos, row_shape=row_shape, retry=retry, history=history
+    )
     uvicorn.run(
         app,
         host=host,

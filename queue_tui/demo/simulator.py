@@ -24,11 +24,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
     "ACTIVE_STATUSES",
     "DEFAULT_MODELS",
+    "HISTORY_ORDER",
     "MEDIA_TYPES",
     "ROW_SHAPES",
     "STATUSES",
@@ -57,6 +59,14 @@ EMBEDDED_RETENTION = 1800.0
 #: ...and at most this many (the default workload finishes ~1,500 rows in 30 min).
 EMBEDDED_MAX_TERMINAL = 5_000
 
+#: The history's order (`history`): newest first by `enqueued_at` as served (whole
+#: seconds), ties by `generation_id`, both descending. A total order, so a page is the same
+#: rows every time until rows arrive, and rows arrive only at its head.
+HISTORY_ORDER = "enqueued_at descending, then generation_id descending"
+#: A video row without a duration is charged as this many seconds.
+_DEFAULT_VIDEO_SECONDS = 5
+_ZERO_COST = Decimal("0.00")
+
 # Error timing hints: when, within a row's processing time, the failure happens.
 _EARLY, _MID, _LATE, _TIMEOUT = "early", "mid", "late", "timeout"
 
@@ -74,6 +84,20 @@ class ModelSpec:
     aspect_ratios: tuple[str, ...] = ("1:1", "16:9", "9:16", "4:3", "3:2")
     durations: tuple[int, ...] = ()  # video clip lengths in seconds
     errors: tuple[tuple[str, str, float], ...] = ()  # (template, timing, weight)
+    # Prices as the hub writes them (decimal strings; `GET /api/ai/models/{id}`). A row
+    # is charged when it succeeds: an image `cost_per_image`, a video `cost_per_second`
+    # times its duration; failed, cancelled and unfinished rows cost 0.00.
+    cost_per_image: str | None = None
+    cost_per_second: str | None = None
+    cost_per_second_with_audio: str | None = None
+    cost_per_second_high_res: str | None = None
+
+    def charge(self, media_type: str, duration: float | None) -> Decimal:
+        """What one successful row costs, exactly."""
+        if media_type == "video":
+            seconds = Decimal(str(duration or _DEFAULT_VIDEO_SECONDS))
+            return Decimal(self.cost_per_second or "0.00") * seconds
+        return Decimal(self.cost_per_image or "0.00")
 
     @property
     def mean_runtime(self) -> float:
@@ -141,6 +165,7 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
         slots=3,
         load=0.85,
         fail_rate=0.085,
+        cost_per_image="0.025",
         errors=(
             ("LoRA weights not found: ox/product-shots/loras/{lora}.safetensors", _EARLY, 1.0),
         ),
@@ -152,6 +177,7 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
         slots=1,
         load=0.6,
         fail_rate=0.07,
+        cost_per_image="0.0035",
         errors=(("num_inference_steps must be <= 4 for flux-1-schnell (got 28)", _EARLY, 1.0),),
     ),
     ModelSpec(
@@ -161,6 +187,7 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
         slots=1,
         load=0.5,
         fail_rate=0.07,
+        cost_per_image="0.002",
         aspect_ratios=("1:1", "4:3", "3:4"),
         errors=(
             (
@@ -177,6 +204,7 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
         slots=2,
         load=0.8,
         fail_rate=0.09,
+        cost_per_image="0.04",
         aspect_ratios=("1:1", "16:9", "9:16", "4:3", "3:4"),
         errors=(
             ("Invalid aspect_ratio '21:9' for model imagen-4", _EARLY, 2.0),
@@ -195,6 +223,8 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
         slots=3,
         load=1.0,
         fail_rate=0.12,
+        cost_per_second="0.07",
+        cost_per_second_high_res="0.14",
         aspect_ratios=("16:9", "9:16", "1:1"),
         durations=(5, 10),
         errors=(
@@ -213,6 +243,8 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
         slots=2,
         load=0.9,
         fail_rate=0.11,
+        cost_per_second="0.15",
+        cost_per_second_with_audio="0.40",
         aspect_ratios=("16:9", "9:16"),
         durations=(8,),
         errors=(
@@ -226,6 +258,7 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
         slots=2,
         load=1.05,
         fail_rate=0.13,
+        cost_per_second="0.05",
         aspect_ratios=("16:9", "9:16", "1:1"),
         durations=(5,),
         errors=(
@@ -297,6 +330,14 @@ _VIDEO_STYLES = (
     "shot on 16mm film",
 )
 _LORAS = ("brand-style-v3", "product-lighting", "acme-mascot-v2", "film-look")
+#: Who enqueued a row (the history's user fields): picked by the row's id, so no memory.
+_USERS = (
+    ("u_1042", "maya"),
+    ("u_2211", "jonas"),
+    ("u_0007", "render-bot"),
+    ("u_3150", "priya"),
+    ("u_0421", "sam"),
+)
 _MODULES = {"image": ("flux", "sdxl", "imagen"), "video": ("wan_video", "kling", "veo")}
 
 # Row fields known to the spec / the simulator (extras from POST bodies never override them).
@@ -421,6 +462,11 @@ class _Row:
         self.cancel_at: float | None = None
         #: The generation this one retries (`POST /api/ai/queue/{id}/retry`).
         self.retried_from: str | None = None
+
+    @property
+    def user(self) -> tuple[str, str]:
+        """(user_id, username) of whoever enqueued it: picked by the id (uuid hex)."""
+        return _USERS[int(self.id[:8], 16) % len(_USERS)]
 
     @property
     def result_url(self) -> str | None:
@@ -599,6 +645,10 @@ class QueueSimulator:
 
         start = float(clock())
         self._now = start - max(0.0, float(warmup))
+        #: When the simulation began (before its warm-up): `add_history` ends there.
+        self._began = self._now
+        #: (model, media type, duration) -> what a successful row of it costs.
+        self._charges: dict[tuple[str, str, float | None], Decimal] = {}
 
         specs = list(models)
         for spec in specs:
@@ -642,6 +692,27 @@ class QueueSimulator:
         return sim
 
     @classmethod
+    def with_history(
+        cls,
+        n: int,
+        seed: int = 7,
+        clock: Callable[[], float] = time.time,
+        *,
+        span: float = 72_000.0,
+        **kwargs: Any,
+    ) -> QueueSimulator:
+        """A simulator whose history (`history`) holds exactly ``n`` finished
+        generations, enqueued over the ``span`` seconds before ``clock()``: nothing
+        arrives or changes by itself (no background workload unless ``arrival_rate``),
+        so a test knows every row and every cost, and adds rows when it wants to."""
+        kwargs.setdefault("arrival_rate", 0.0)
+        kwargs.setdefault("warmup", 0.0)
+        kwargs.setdefault("max_terminal", max(50_000, n))
+        sim = cls(seed, clock, **kwargs)
+        sim.add_history(n, span=span, end=sim.now)
+        return sim
+
+    @classmethod
     def embedded(
         cls, seed: int = 7, clock: Callable[[], float] = time.time, **kwargs: Any
     ) -> QueueSimulator:
@@ -655,6 +726,51 @@ class QueueSimulator:
         sim.OUTCOMES_CAP = sim.max_terminal
         sim.outcomes_expire = True
         return sim
+
+    def add_history(self, n: int, *, span: float = 72_000.0, end: float | None = None) -> None:
+        """Add ``n`` finished generations (succeeded, failed or cancelled, in the models'
+        proportions) enqueued over the ``span`` seconds before ``end`` (default: when
+        the simulation began, before its warm-up), as if the hub had run that long.
+        Kept as the finished rows are: at most ``max_terminal``, for ``retention``."""
+        with self._lock:
+            end = self._began if end is None else float(end)
+            rng = random.Random(self.seed * 104_729 + n)
+            specs = [state.spec for state in self._models.values()]
+            weights = [spec.slots * max(spec.load, 0.1) for spec in specs]
+            made: list[_Row] = []
+            for _ in range(n):
+                spec = rng.choices(specs, weights=weights)[0]
+                enqueued = end - rng.uniform(1.0, span)
+                (row,) = self._make_rows(
+                    rng,
+                    spec,
+                    1,
+                    prompt=self._prompt(rng, spec.media_type),
+                    target=self._pick_target(rng, spec.media_type),
+                    seed=None,
+                    aspect_ratio=rng.choice(spec.aspect_ratios),
+                    duration=rng.choice(spec.durations) if spec.durations else None,
+                    media_type=spec.media_type,
+                    at=enqueued,
+                )
+                row.started = min(end, enqueued + rng.uniform(0.5, 90.0))
+                row.completed = min(end, row.started + row.run_for)
+                if rng.random() < self.CANCEL_INTENT / 3:
+                    row.status = "cancelled"
+                else:
+                    row.status = row.outcome
+                    row.error = row.fail_error if row.outcome == "failed" else None
+                made.append(row)
+            for row in made:
+                self._terminal[row.id] = row
+            # Finished rows expire oldest first: keep both in completion order.
+            merged = [*self._terminal_order, *((r.completed, r.id) for r in made)]
+            self._terminal_order = deque(sorted(merged))
+            outcomes = {**self._outcomes, **{r.id: (r.status, r.completed) for r in made}}
+            self._outcomes = dict(sorted(outcomes.items(), key=lambda kv: kv[1][1]))
+            while len(self._outcomes) > self.OUTCOMES_CAP:
+                del self._outcomes[next(iter(self._outcomes))]
+            self._expire()
 
     def _configure_rates(self, specs: list[ModelSpec], arrival_rate: float | None) -> None:
         rng = self._rng
@@ -1217,14 +1333,111 @@ class QueueSimulator:
 
     def lookup(self, generation_id: str, *, shape: str = "spec") -> dict[str, Any] | None:
         """Any generation it still keeps, finished or not (``GET /api/ai/generations/{id}``),
-        else ``None``."""
+        as the history has it (with its cost and user), else ``None``."""
         self.advance()
         with self._lock:
             row = self._active.get(generation_id) or self._terminal.get(generation_id)
             if row is not None:
-                return row.to_dict(shape)
+                return self._history_dict(row, shape)
             raw = self._injected.get(generation_id)
             return None if raw is None else dict(raw)
+
+    # ------------------------------------------------------------------ history and prices
+
+    def cost(self, row: _Row) -> Decimal:
+        """What a row cost: its model's price when it succeeded (`ModelSpec.charge`),
+        0.00 otherwise."""
+        if row.status != "succeeded":
+            return _ZERO_COST
+        key = (row.model, row.media_type, row.duration)
+        charge = self._charges.get(key)
+        if charge is None:
+            spec = self._models[row.model].spec
+            charge = self._charges[key] = spec.charge(row.media_type, row.duration)
+        return charge
+
+    def _history_dict(self, row: _Row, shape: str) -> dict[str, Any]:
+        out = row.to_dict(shape)
+        user_id, username = row.user
+        # The hub's own fields win over a request's extras of the same name.
+        out["cost"] = format(self.cost(row), "f")
+        out["user_id"] = user_id
+        out["username"] = username
+        out["user_image"] = f"{HUB_URL}/avatars/{username}.png"
+        return out
+
+    def history(
+        self,
+        *,
+        namespace: str | None = None,
+        model: str | None = None,
+        media_type: str | None = None,
+        status: str | None = None,
+        repo: str | None = None,
+        folder: str | None = None,
+        page: int = 1,
+        page_size: int = 50,
+        shape: str = "spec",
+    ) -> dict[str, Any]:
+        """``GET /api/ai/generations``: one page of every generation it keeps (any
+        status unless ``status``), newest first (`HISTORY_ORDER`), each row with its
+        ``cost`` (decimal string) and user; ``total_cost`` is the exact sum over every
+        matching row, not the page. Nothing is stored for it: the rows are the ones the
+        queue lists keep (`retention`, `max_terminal`)."""
+        self.advance()
+        with self._lock:
+            keyed: list[tuple[float, str, Any]] = []
+            total = _ZERO_COST
+            for row in itertools.chain(self._active.values(), self._terminal.values()):
+                if (
+                    (status is None or row.status == status)
+                    and (namespace is None or row.namespace == namespace)
+                    and (model is None or row.model == model)
+                    and (media_type is None or row.media_type == media_type)
+                    and (repo is None or row.repo == repo)
+                    and (folder is None or row.folder == folder)
+                ):
+                    keyed.append((float(int(row.enqueued)), row.id, row))
+                    if row.status == "succeeded":
+                        total += self.cost(row)
+            for key, raw in self._injected.items():
+                wanted = raw.get("status") if status is None else status
+                if _injected_matches(raw, namespace, model, media_type, wanted, repo, folder):
+                    keyed.append((_time_key(raw.get("enqueued_at")), key, raw))
+                    total += _injected_cost(raw)
+            keyed.sort(key=lambda item: (item[0], item[1]), reverse=True)
+            start = (page - 1) * page_size
+            rows = [
+                self._history_dict(item[2], shape) if isinstance(item[2], _Row) else dict(item[2])
+                for item in keyed[start : start + page_size]
+            ]
+        entries = len(keyed)
+        return {
+            "count": len(rows),
+            "generations": rows,
+            "page_number": page,
+            "page_size": page_size,
+            "total_entries": entries,
+            "total_pages": max(1, math.ceil(entries / page_size)),
+            "total_cost": format(total, "f"),
+        }
+
+    def model_info(self, name: str) -> dict[str, Any] | None:
+        """``GET /api/ai/models/{id}``: a model it serves, with its prices; else None."""
+        with self._lock:
+            state = self._models.get(name)
+        if state is None:
+            return None
+        spec = state.spec
+        return {
+            "id": spec.name,
+            "name": spec.name,
+            "media_type": spec.media_type,
+            "cost_per_image": spec.cost_per_image,
+            "cost_per_second": spec.cost_per_second,
+            "cost_per_second_with_audio": spec.cost_per_second_with_audio,
+            "cost_per_second_high_res": spec.cost_per_second_high_res,
+        }
 
     def _spec_for(self, name: str, media_type: str | None) -> ModelSpec:
         state = self._models.get(name)
@@ -1236,6 +1449,8 @@ class QueueSimulator:
                 (40.0, 90.0) if video else (5.0, 15.0),
                 slots=2,
                 aspect_ratios=("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9"),
+                cost_per_second="0.05" if video else None,
+                cost_per_image=None if video else "0.01",
             )
             state = self._models[name] = _ModelState(spec)
         return state.spec
@@ -1314,6 +1529,19 @@ def _injected_request(raw: dict[str, Any]) -> dict[str, Any] | None:
         }
         or None,
     }
+
+
+def _injected_cost(raw: dict[str, Any]) -> Decimal:
+    """An injected row's cost, as far as it is a decimal string (garbage counts 0)."""
+    cost = raw.get("cost")
+    if isinstance(cost, str):
+        try:
+            amount = Decimal(cost)
+        except ArithmeticError:
+            return _ZERO_COST
+        if amount.is_finite():
+            return amount
+    return _ZERO_COST
 
 
 def _time_key(value: Any) -> float:

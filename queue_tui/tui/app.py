@@ -44,6 +44,8 @@ from queue_tui.core.actions import Kind, Plan, plan_cancel, plan_resubmit, run_p
 from queue_tui.core.dashboard import DashboardModel, Toast, model_name, short_id
 from queue_tui.core.gc_policy import RELEASE_EVERY, freeze_long_lived, release_free_heap
 from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
+from queue_tui.core.prices import PriceBook
+from queue_tui.core.stats import QueuedCost, estimate_queued_cost
 from queue_tui.core.tracker import LifecycleEvent
 from queue_tui.sanitize import clean, safe_url
 from queue_tui.state import CHOOSABLE_COLUMNS, UiState, load_state, save_state, state_path
@@ -58,6 +60,7 @@ from queue_tui.tui.screens.confirm_cancel import (
 )
 from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.screens.help import HelpScreen
+from queue_tui.tui.screens.history import RANGES, HistoryScreen
 from queue_tui.tui.screens.too_small import guard_size
 from queue_tui.tui.textual_patches import install as install_textual_patches
 from queue_tui.tui.widgets.detail_pane import DetailPane
@@ -119,6 +122,7 @@ class QueueApp(App[None]):
         Binding("c", "copy", "Copy"),
         Binding("delete,C", "cancel_generation", "Cancel"),
         Binding("t", "toggle_stats", "Stats"),
+        Binding("H", "history", "History", show=False),
         Binding("w", "toggle_watch", "Watch", show=False),
         Binding("x", "dismiss_finished", "Dismiss", show=False),
         Binding("h", "toggle_finished", "Hide finished", show=False),
@@ -163,6 +167,8 @@ class QueueApp(App[None]):
         self.poller = Poller(
             client, settings.filters, interval=settings.interval, monotonic=monotonic
         )
+        #: Model prices for the stats panel's cost estimate: asked once the panel is open.
+        self.prices = PriceBook(client, monotonic=monotonic)
         #: Pages whose follow-up (backfill, resolution) is done: the screenshot renderer
         #: (`queue_tui.screenshots.render`) and tests wait on it.
         self.follow_ups = 0
@@ -172,6 +178,8 @@ class QueueApp(App[None]):
         self._first_page: asyncio.Future[PollSucceeded | PollErrored] | None = None
         self._detail_screen: DetailScreen | None = None
         self._main_screen: Screen | None = None
+        #: The History view (`H`), made when first opened and kept (its rows with it).
+        self.history_screen: HistoryScreen | None = None
         #: Where the preferences are remembered (None: nowhere), and what was last saved.
         self.state_file: Path | None = state_path() if remember else None
         self._saved_state: UiState | None = None
@@ -374,7 +382,21 @@ class QueueApp(App[None]):
         stats = self.model.refresh_stats(now)
         self.table.etas = stats.etas
         if self.stats_visible:
-            self.stats_panel.show(stats)
+            self.stats_panel.show(stats, self.queued_cost())
+
+    def queued_cost(self) -> QueuedCost | None:
+        """The estimate of what the rows in flight cost, at the prices known so far (the
+        next poll shows prices learnt since); asks for the models not priced yet."""
+        rows = self.model.tracker.active_rows()
+        filters = self.filters if self.filters.active() else None
+        if not self.prices.busy and self.prices.wanted({g.model_name for g in rows}):
+            self._fetch_prices(rows)
+        return estimate_queued_cost(rows, self.prices.prices, filters)
+
+    @work(group="prices", exit_on_error=False)
+    async def _fetch_prices(self, rows: list[Generation]) -> None:
+        # One request per model, once a session (`PriceBook`), never on the first frame.
+        await self.prices.fetch(g.model_name for g in rows)
 
     def announce(self) -> None:
         """The model's toasts for the lifecycle events gathered since the last call."""
@@ -548,11 +570,18 @@ class QueueApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         on_dashboard = self.screen is self._main_screen
         if action == "refuse":
-            return self.settings.read_only and not isinstance(self.screen, ModalScreen)
+            return (
+                self.settings.read_only
+                and not isinstance(self.screen, ModalScreen)
+                and not self.in_history
+            )
         if action in ROW_ACTIONS:
             if action in HUB_ACTIONS and self.settings.read_only:
                 return False
-            return not isinstance(self.screen, ModalScreen)
+            # Not on a History row: they act on the queue's rows and the tracker's marks.
+            return not isinstance(self.screen, ModalScreen) and not self.in_history
+        if action == "history":
+            return on_dashboard or self.screen is self.history_screen
         if action in ("toggle_stats", "toggle_finished") and isinstance(self.screen, ModalScreen):
             return False
         if action == "focus_table":
@@ -630,7 +659,41 @@ class QueueApp(App[None]):
     def _focused_generation(self) -> Generation | None:
         if self._detail_screen is not None and self._detail_screen.pane.generation is not None:
             return self._detail_screen.pane.generation
+        if self.in_history:
+            # The History view's row (or its full-screen detail): `c` and `o` act on it.
+            screen = self.screen
+            if isinstance(screen, DetailScreen):
+                return screen.pane.generation
+            return self.history_screen.selected_generation if self.history_screen else None
         return self.table.selected_generation
+
+    def back_to_queue(self) -> None:
+        """Close the History view and whatever is over it (its full-screen detail)."""
+        while self.in_history and len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    @property
+    def in_history(self) -> bool:
+        """The History view is open (on top, or under its full-screen detail or help)."""
+        history = self.history_screen
+        return history is not None and history in self.screen_stack
+
+    def action_history(self) -> None:
+        """`H`: the History view over the queue (again, or esc: back to the queue)."""
+        history = self.history_screen
+        if history is not None and self.screen is history:
+            self.pop_screen()
+            return
+        if self.screen is not self._main_screen:
+            return
+        if history is None:
+            history = self.history_screen = HistoryScreen(
+                self.client, self.filters, clock=self.clock
+            )
+            self.install_screen(history, name="history")
+        else:
+            history.open_for(self.filters)
+        self.push_screen("history")
 
     def _label(self, gen: Generation) -> str:
         return f"{model_name(gen)} · {short_id(gen.generation_id)}"
@@ -841,7 +904,7 @@ class QueueApp(App[None]):
             return
         body.toggle_class("-stats")
         if self.stats_visible:
-            self.stats_panel.show(self.model.stats)
+            self.stats_panel.show(self.model.stats, self.queued_cost())
             if self.size.width < STATS_BESIDE_TABLE:
                 self.stats_panel.focus()  # it took the table's place
         else:
@@ -901,6 +964,15 @@ class QueueApp(App[None]):
     # -- command palette ---------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        if self.in_history and self.history_screen is not None:
+            # Over the History view (or its full-screen detail): no queue action.
+            yield from self._history_commands(self.history_screen, screen)
+            return
+        yield SystemCommand(
+            "History",
+            "Past generations, what they cost, per model and day (H)",
+            self.action_history,
+        )
         yield SystemCommand("Refresh now", "Poll the hub at once (r)", self.action_refresh)
         yield SystemCommand(
             "Resume polling" if self.poller.paused else "Pause polling",
@@ -962,10 +1034,37 @@ class QueueApp(App[None]):
         for title, help_text, callback in commands:
             if not (self.settings.read_only and callback in hub_actions):
                 yield SystemCommand(title, help_text, callback)  # read-only: no hub action
+        yield from self._textual_commands(screen)
+
+    def _textual_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Textual's own: Theme, Quit, Screenshot...; not its "Keys" panel (our Help, `?`).
         for command in super().get_system_commands(screen):
             if command.title != "Keys":
                 yield command
+
+    def _history_commands(self, history: HistoryScreen, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette over the History view: its own actions, no queue action."""
+        following = RANGES[(history.range_index + 1) % len(RANGES)][0]
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            ("Back to the queue", "Close the History view (esc, H)", self.back_to_queue),
+            (
+                f"History: show {following}",
+                "Cycle any time / last hour / day / week (t)",
+                history.action_cycle_range,
+            ),
+            (
+                "Toggle the summary",
+                "Spend and count per model and day (s)",
+                history.action_toggle_summary,
+            ),
+            ("Reload the history", "From the newest generation again (r)", history.action_reload),
+            ("Copy result URL or id", "Copy the selected generation's URL (c)", self.action_copy),
+            ("Open result URL", "Open it in a browser (o)", self.action_open_url),
+            ("Help", "Every key (?)", self.action_help),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+        yield from self._textual_commands(screen)
 
 
 def run_dashboard(

@@ -20,7 +20,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "benchmarks"
-SCRIPTS = ["refresh_cost", "idle_cost", "bandwidth", "startup", "memory", "memory_soak"]
+SCRIPTS = [
+    "refresh_cost",
+    "idle_cost",
+    "bandwidth",
+    "startup",
+    "memory",
+    "memory_soak",
+    "history_stream",
+]
 TARGET_LINE = re.compile(r"^target: .+: (MET|NOT MET)$", re.MULTILINE)
 RATIO_LINE = re.compile(r"\d\.\d{3}x$", re.MULTILINE)
 #: Lines a benchmark's report must hold besides its targets and ratios.

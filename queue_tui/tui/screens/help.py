@@ -21,7 +21,18 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("s / S", "sort by the next column / reverse the sort"),
             ("click header", "sort by that column (again: reverse)"),
             ("h", "hide / show finished rows (kept --linger)"),
-            ("t", "stats: per model, queue depth, failures"),
+            ("t", "stats: per model, depth, failures, cost"),
+        ),
+    ),
+    (
+        "History",
+        (
+            ("H", "past generations, newest first: cost, user"),
+            ("t", "time range: any, last hour, day, week"),
+            ("s", "summary: spend and count per model, day"),
+            ("a", "load every row of the range"),
+            ("r", "reload from the newest"),
+            ("esc  H", "back to the queue (it kept polling)"),
         ),
     ),
     (

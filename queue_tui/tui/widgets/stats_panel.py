@@ -2,7 +2,9 @@
 
 Fed a `QueueStats` (computed once per poll by the app, see `queue_tui.core.stats`); it
 never computes anything expensive itself. Model names and error messages come from the
-hub: they are cleaned and wrapped in `Text`, never parsed as markup.
+hub: they are cleaned and wrapped in `Text`, never parsed as markup. Where the hub gives
+model prices, a `QueuedCost` adds what the rows in flight should cost, labelled as an
+estimate (an `EST. COST` column and a line); without prices nothing about cost shows.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Sparkline, Static
 
-from queue_tui.core.stats import ModelStats, QueueStats
+from queue_tui.core.money import format_money
+from queue_tui.core.stats import ModelStats, QueuedCost, QueueStats
 from queue_tui.core.timefmt import DASH, fmt_coarse, fmt_duration
 from queue_tui.core.tracker import DepthSample
 from queue_tui.sanitize import clean
@@ -81,7 +84,7 @@ def _pair(p50: float | None, p95: float | None) -> str:
     return f"{fmt_duration(p50)} / {fmt_duration(p95)}"
 
 
-def overall_text(stats: QueueStats) -> Text:
+def overall_text(stats: QueueStats, estimate: QueuedCost | None = None) -> Text:
     o = stats.overall
     text = Text(end="")
     text.append("queued ", style="dim")
@@ -99,6 +102,14 @@ def overall_text(stats: QueueStats) -> Text:
     text.append("  run time ", style="dim")
     text.append(_pair(o.run_p50, o.run_p95), style="bold")
     text.append("  (p50 / p95)", style="dim")
+    if estimate is not None:
+        text.append("\nin flight, estimated ", style="dim")
+        text.append(format_money(estimate.total), style="bold")
+        rows = "row" if estimate.priced == 1 else "rows"
+        note = f" (list prices × {estimate.priced} {rows}"
+        if estimate.unpriced:
+            note += f"; {estimate.unpriced} without a price or duration not counted"
+        text.append(note + ")", style="dim")
     return text
 
 
@@ -111,25 +122,39 @@ MODEL_COLUMNS: tuple[tuple[str, Callable[[ModelStats], str]], ...] = (
     ("/MIN", lambda m: _rate(m.completions_per_min)),
     ("FAIL", lambda m: _pct(m.failure_rate)),
 )
+#: With an estimate: what each model's rows in flight should cost at its list prices.
+COST_COLUMN = "EST. COST"
 #: On a narrow panel whole columns go, in this order, before any figure is cut.
-DROPPED_FIRST = ("/MIN", "RUN p50/p95", "WAIT p50/p95", "FAIL")
+DROPPED_FIRST = ("/MIN", "RUN p50/p95", COST_COLUMN, "WAIT p50/p95", "FAIL")
 #: The cells between two columns (`padding=(0, 1)`, no edge padding).
 COLUMN_GAP = 2
 
 
-def models_table(stats: QueueStats, width: int | None = None) -> Table:
+def models_table(
+    stats: QueueStats, width: int | None = None, estimate: QueuedCost | None = None
+) -> Table:
     """Per model (the busiest first) and for all models; within `width` cells, the
-    columns of `DROPPED_FIRST` are left out until the rest fits whole."""
+    columns of `DROPPED_FIRST` are left out until the rest fits whole. With an
+    `estimate`, an `EST. COST` column (blank for a model without a price)."""
     ordered = sorted(
         stats.by_model.values(), key=lambda m: (-(m.queued + m.processing), m.model or "")
     )
     rows = [(Text(clean(m.model, max_len=MODEL_MAX), no_wrap=True, end=""), m) for m in ordered]
     rows.append((Text("all models", style="bold", end=""), stats.overall))
     cells = {title: [text(m) for _, m in rows] for title, text in MODEL_COLUMNS}
+    shown = [title for title, _ in MODEL_COLUMNS]
+    if estimate is not None:
+        costs = [
+            format_money(e.cost) if (e := estimate.by_model.get(m.model or "")) else ""
+            for _, m in rows[:-1]
+        ]
+        cells[COST_COLUMN] = [*costs, format_money(estimate.total)]
+        shown.insert(shown.index("/MIN"), COST_COLUMN)
     sizes = {title: max(map(cell_len, [title, *cells[title]])) for title in cells}
     model_size = max(cell_len("MODEL"), *(name.cell_len for name, _ in rows))
-    shown = [title for title, _ in MODEL_COLUMNS]
     for title in DROPPED_FIRST:
+        if title not in shown:
+            continue
         total = model_size + sum(sizes[t] + COLUMN_GAP for t in shown)
         if width is None or total <= width:
             break
@@ -154,11 +179,12 @@ def models_table(stats: QueueStats, width: int | None = None) -> Table:
 class ModelsTable:
     """`models_table` at the width it is drawn in (a resize draws it again)."""
 
-    def __init__(self, stats: QueueStats) -> None:
+    def __init__(self, stats: QueueStats, estimate: QueuedCost | None = None) -> None:
         self.stats = stats
+        self.estimate = estimate
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield models_table(self.stats, options.max_width)
+        yield models_table(self.stats, options.max_width, self.estimate)
 
 
 def failures_text(stats: QueueStats, limit: int = TOP_FAILURE_GROUPS) -> Text:
@@ -215,6 +241,9 @@ class StatsPanel(VerticalScroll):
         super().__init__(id=id, classes=classes)
         self.border_title = "Stats"
         self.stats: QueueStats | None = None
+        #: What the rows in flight should cost, where the hub gives prices (None: no
+        #: figure, and nothing about cost is shown).
+        self.estimate: QueuedCost | None = None
         self._overall = Static(Text("Waiting for the first page…", style="dim"), id="stats-overall")
         self._depth_title = Static("", id="stats-depth-title")
         self.sparkline = Sparkline([], id="stats-depth")
@@ -228,12 +257,13 @@ class StatsPanel(VerticalScroll):
         yield self._models
         yield self._failures
 
-    def show(self, stats: QueueStats | None) -> None:
-        """Display `stats` (None: nothing polled yet)."""
+    def show(self, stats: QueueStats | None, estimate: QueuedCost | None = None) -> None:
+        """Display `stats` (None: nothing polled yet) and the cost `estimate`, if any."""
         self.stats = stats
+        self.estimate = estimate
         if stats is None:
             return
-        self._overall.update(overall_text(stats))
+        self._overall.update(overall_text(stats, estimate))
         series = depth_series(stats.depth_history, stats.now)
         self.sparkline.data = series
         title = Text(end="")
@@ -248,7 +278,7 @@ class StatsPanel(VerticalScroll):
         else:
             title.append("  (no samples yet)", style="dim")
         self._depth_title.update(title)
-        self._models.update(ModelsTable(stats))
+        self._models.update(ModelsTable(stats, estimate))
         self._failures.update(failures_text(stats))
 
     @property
@@ -257,7 +287,7 @@ class StatsPanel(VerticalScroll):
         if self.stats is None:
             return ""
         console = Console(width=120, no_color=True, record=True, file=StringIO())
-        console.print(overall_text(self.stats))
-        console.print(models_table(self.stats))
+        console.print(overall_text(self.stats, self.estimate))
+        console.print(models_table(self.stats, estimate=self.estimate))
         console.print(failures_text(self.stats))
         return console.export_text()
