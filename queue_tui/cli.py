@@ -709,3 +709,157 @@ def show_command(generation_id: str, as_json: bool, **kwargs: Any) -> None:
             )
 
     sys.exit(_run(go()))
+
+
+def _every_status_by_default(command: click.Command) -> click.Command:
+    """The history lists every status: `--status` narrows it (no "active" default)."""
+    for param in command.params:
+        if param.name == "status" and isinstance(param, click.Option):
+            param.help = "Only this status (server-side). Default: every status."
+    return command
+
+
+@_every_status_by_default
+@main.command("history")
+@_connection_options
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only generations enqueued since WHEN: a duration before now (30m, 24h, 7d, "
+    "1h30m) or a time (2026-11-29, 2026-11-29T14:00, 2026-11-29T14:00Z, unix seconds).",
+)
+@click.option("--until", metavar="WHEN", help="Only generations enqueued up to WHEN (as --since).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON document: the rows, then the totals."
+)
+@click.option("--jsonl", is_flag=True, help="One generation per line as JSON.")
+@click.option(
+    "--csv", "as_csv", is_flag=True, help="CSV (RFC 4180) with a header of the API's field names."
+)
+@click.option(
+    "--summary",
+    type=click.Choice(GROUPINGS),
+    help="Count, failures and spend per model, day (local) or user, instead of the rows.",
+)
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, 1000),
+    default=1000,
+    show_default=True,
+    help="Rows asked for a page (the hub may answer with fewer).",
+)
+@handle_errors
+def history_command(
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+    jsonl: bool,
+    as_csv: bool,
+    summary: str | None,
+    page_size: int,
+    **kwargs: Any,
+) -> None:
+    """Print past generations, newest first, with what each cost; a totals line ends the
+    table (count, spend, failure rate: the hub's total for the filters, or with a time
+    range the sum of the rows listed, each named).
+
+    Every status unless --status; streamed page after page. Exit 10 when the hub has no
+    history (GET /api/ai/generations answers 404/405/501).
+    """
+    from queue_tui.core.history import time_range
+    from queue_tui.headless import run_history
+
+    formats = [name for name, on in (("json", as_json), ("jsonl", jsonl), ("csv", as_csv)) if on]
+    if len(formats) > 1:
+        click.echo("queue-tui: --json, --jsonl and --csv: choose one", err=True)
+        sys.exit(EXIT_USAGE)
+    settings = _settings_from(kwargs)
+    client, clock = client_and_clock(settings, seed=kwargs["seed"])
+    try:
+        window = time_range(since, until, clock())
+    except ValueError as exc:
+        click.echo(f"queue-tui: {clean(str(exc), max_len=300)}", err=True)
+        sys.exit(EXIT_USAGE)
+    progress = None
+    if sys.stderr.isatty():
+
+        def progress(text: str) -> None:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
+    async def go() -> int:
+        async with client:
+            return await run_history(
+                client,
+                settings,
+                write=functools.partial(click.echo, nl=False),
+                err=_echo_err,
+                output=formats[0] if formats else "table",  # type: ignore[arg-type]
+                summary_by=summary,  # type: ignore[arg-type]
+                time_range=window,
+                page_size=page_size,
+                whole=not sys.stdout.isatty(),
+                progress=progress,
+            )
+
+    sys.exit(_run(go()))
+
+
+@main.command("serve")
+@_connection_options
+@_interval_option
+@_resolve_limit_option
+@click.option(
+    "--linger", metavar="SECONDS", help="Seconds finished rows are kept for viewers [default: 600]."
+)
+@click.option(
+    "--bind", default="127.0.0.1:8790", show_default=True, metavar="HOST:PORT", help="Listen here."
+)
+@click.option(
+    "--viewer-token-file",
+    type=click.Path(dir_okay=False),
+    help="Viewers must send one of these tokens (`name:token` lines) as a Bearer token.",
+)
+@click.option("--public", is_flag=True, help="Beyond loopback without viewer tokens (anyone).")
+@click.option(
+    "--allow-actions", is_flag=True, help="Forward cancel, enqueue and retry (logged by viewer)."
+)
+@handle_errors
+def serve_command(
+    bind: str, viewer_token_file: str | None, public: bool, allow_actions: bool, **kwargs: Any
+) -> None:
+    """Team mode: one poller for everyone. Serves the hub's read API (point every
+    client's --host at it), /api/events with replay, /healthz and /metrics."""
+    from queue_tui.relay.app import (
+        BindError,
+        ViewerTokenError,
+        ViewerTokens,
+        check_bind,
+        parse_bind,
+        serve,
+    )
+    from queue_tui.relay.state import Relay
+
+    settings = _settings_from(
+        kwargs,
+        interval=kwargs.get("interval"),
+        linger=kwargs.get("linger"),
+        resolve_limit=kwargs.get("resolve_limit"),
+    )
+    try:
+        host, port = parse_bind(bind)
+        tokens = ViewerTokens.load(viewer_token_file) if viewer_token_file else None
+        check_bind(host, tokens=tokens, public=public)
+    except (BindError, ViewerTokenError) as exc:
+        click.echo(f"queue-tui: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    client, clock = client_and_clock(settings, seed=kwargs["seed"])
+    relay = Relay(
+        client,
+        filters=settings.filters,
+        interval=settings.interval,
+        linger=settings.linger,
+        resolve_limit=settings.resolve_limit,
+        clock=clock,
+    )
+    serve(relay, host, port, tokens=tokens, allow_actions=allow_actions)
