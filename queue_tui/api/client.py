@@ -62,6 +62,8 @@ QUEUE_PATH = "/api/ai/queue"
 EVENTS_PATH = "/api/events"
 GENERATIONS_PATH = "/api/ai/generations"
 MODELS_PATH = "/api/ai/models"
+#: The header a `queue-tui serve` relay puts on every answer (its version).
+RELAY_HEADER = "X-Queue-Tui-Relay"
 #: The history's `page_size` bounds (the spec's; a hub may cap it lower).
 HISTORY_PAGE_SIZE_MAX = 1000
 #: Status codes meaning "this hub does not offer that".
@@ -176,6 +178,9 @@ class QueueClient:
         #: that are the previous page's objects: for tests.
         self.pages_parsed = 0
         self.rows_kept = 0
+        #: The relay's version when the last answer came from a `queue-tui serve` relay
+        #: (its `X-Queue-Tui-Relay` header), None when from a hub (or before any answer).
+        self.via_relay: str | None = None
         headers = {"User-Agent": f"queue-tui/{__version__}", "Accept": "application/json"}
         add_secret(settings.token)
         if settings.token and not settings.token_is_insecure:
@@ -238,6 +243,7 @@ class QueueClient:
                     chunks.append(chunk)
                 body = b"".join(chunks)
                 status, headers = resp.status_code, resp.headers
+                self._note_relay(headers)
         except TimeoutError:
             raise RequestTimeoutError(
                 f"no complete answer from {self.settings.display_host} within {deadline:.0f}s"
@@ -277,6 +283,13 @@ class QueueClient:
             (time.perf_counter() - started) * 1000,
         )
         return status, headers, body
+
+    def _note_relay(self, headers: httpx.Headers) -> None:
+        value = headers.get(RELAY_HEADER)
+        if value is None:
+            self.via_relay = None
+        else:
+            self.via_relay = clean(value, max_len=40) or "?"
 
     def _raise_for_status(self, status: int, headers: httpx.Headers, body: bytes) -> None:
         if status < 300:
@@ -407,16 +420,26 @@ class QueueClient:
         return page
 
     @contextlib.asynccontextmanager
-    async def event_stream(self, read_timeout: float) -> AsyncIterator[AsyncIterator[Any]]:
+    async def event_stream(
+        self, read_timeout: float, last_event_id: str | None = None
+    ) -> AsyncIterator[AsyncIterator[Any]]:
         """`GET /api/events` open: yields its server-sent events (httpx-sse's
         `ServerSentEvent`), with the same error mapping as every other request. A hub
         without the stream raises `StreamUnavailableError`; one gone silent for
-        `read_timeout` (it sends a keep-alive every 15 s), `RequestTimeoutError`."""
+        `read_timeout` (it sends a keep-alive every 15 s), `RequestTimeoutError`.
+        `last_event_id` (the last `id:` seen before a reconnect) is sent as
+        `Last-Event-ID`: a relay replays what came after it."""
         self._check_insecure()
         timeout = httpx.Timeout(self.settings.timeout, read=read_timeout)
+        # An id is the stream's data: sent back only when it is a plain header value.
+        usable = last_event_id and last_event_id.isprintable() and last_event_id.isascii()
+        headers = {"Last-Event-ID": last_event_id} if usable and last_event_id else {}
         try:
-            async with aconnect_sse(self._http, "GET", EVENTS_PATH, timeout=timeout) as source:
+            async with aconnect_sse(
+                self._http, "GET", EVENTS_PATH, timeout=timeout, headers=headers
+            ) as source:
                 response = source.response
+                self._note_relay(response.headers)
                 status = response.status_code
                 if status in UNSUPPORTED_STATUSES:
                     raise StreamUnavailableError(f"no event stream ({status})")
@@ -621,6 +644,7 @@ def _connect_reason(exc: httpx.ConnectError) -> str:
 
 
 __all__ = [
+    "RELAY_HEADER",
     "CancelOutcome",
     "FetchResult",
     "HistoryUnavailableError",

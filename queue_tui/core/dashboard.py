@@ -253,6 +253,8 @@ SOURCE_NAMES = {
     "status-query": "a status query",
     "get": "a lookup",
     "get-404": "a lookup (no longer queued)",
+    "history": "the history",
+    "history-404": "the history (not there)",
 }
 
 
@@ -589,6 +591,7 @@ class DashboardModel:
         failure, sent = link.failure, poller.in_flight_since
         return StatusState(
             host=self.settings.display_host,
+            via_relay=self.client.via_relay,
             paused=poller.paused,
             waiting=self.changes_waiting if poller.paused else 0,
             error=link.error,

@@ -8,12 +8,13 @@ quietly when it lacks one (404/405: that source is off, no error banner):
   with the URL or error the moment it happens; lossy (nothing from before the
   connection, nothing for cancelled rows);
 - the asked sources, each an `OutcomeSource`: the terminal `status=X` lists (a row a
-  list returns *is* X, in every row shape), then get-by-id as the last resort.
+  list returns *is* X, in every row shape), then, as the last resorts, the history's
+  `GET /api/ai/generations/{id}` and get-by-id.
 
 A failed request is never evidence. A row becomes "unknown" only when every asked source
 the hub offers has *answered* without it (`Evidence`), or when its sources kept failing
-past `resolve_limit`, and then with the reason. A new source (the history endpoint) is
-one `OutcomeSource` subclass in `default_sources`.
+past `resolve_limit`, and then with the reason. A new source is one `OutcomeSource`
+subclass in `default_sources` (`History` is the example).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from queue_tui.api.errors import (
     StreamUnavailableError,
 )
 from queue_tui.api.filters import QueueFilters
-from queue_tui.api.models import TERMINAL_STATUSES, Generation
+from queue_tui.api.models import ACTIVE_STATUSES, TERMINAL_STATUSES, Generation
 from queue_tui.config import DEFAULT_RESOLVE_LIMIT
 from queue_tui.core.poller import Snapshot, backoff_delay
 from queue_tui.core.timefmt import fmt_duration
@@ -50,6 +51,11 @@ from queue_tui.core.tracker import LifecycleEvent, Tracker
 log = logging.getLogger(__name__)
 
 COMPLETED_EVENT = "media_generation_completed"
+#: A relay's word that events were lost before its replay (the id asked to resume
+#: from is too old, or from an earlier run of the relay).
+REPLAY_GAP_EVENT = "queue_tui_replay_gap"
+#: Longer `id:`s are not remembered (not resumed from).
+MAX_EVENT_ID = 200
 #: The order the terminal lists are asked in: the commonest outcome first.
 TERMINAL_QUERY_ORDER = ("succeeded", "failed", "cancelled")
 #: The hub sends a keep-alive every 15 s; silence for this long means a dead stream.
@@ -98,6 +104,8 @@ class OutcomeSource:
     event_source: str = ""
     #: How it reads in an "unknown" reason: "not in {absence}".
     absence: str = ""
+    #: The `LifecycleEvent.source` of an "unknown" concluded when it is the last asked.
+    unknown_source: str = "status-query"
     #: Answers without an id it takes before that absence counts (a list may lag the
     #: active view by a poll).
     misses_needed: ClassVar[int] = 1
@@ -186,6 +194,7 @@ class GetById(OutcomeSource):
     name = "get"
     event_source = "get"
     absence = "GET by id (404)"
+    unknown_source = "get-404"
     last_resort = True
 
     def __init__(self, max_per_round: int = 20) -> None:
@@ -217,11 +226,57 @@ class GetById(OutcomeSource):
         return answer
 
 
+class History(OutcomeSource):
+    """`GET /api/ai/generations/{id}`: the hub's record of past generations, kept after
+    the `status=` lists have let a row go. A terminal row is that outcome; one the hub
+    says is still in flight is no evidence; 404, or a row with no status or one outside
+    the vocabulary (e.g. "expired"), is an answer without an outcome. A hub without the
+    endpoint (405, 501) turns the source off for the session."""
+
+    name = "history"
+    event_source = "history"
+    absence = "the history's outcomes"
+    unknown_source = "history-404"
+    last_resort = True
+
+    def __init__(self, max_per_round: int = 20) -> None:
+        super().__init__()
+        self.max_per_round = max_per_round
+
+    async def ask(self, client: QueueClient, filters: QueueFilters, ids: list[str]) -> Answer:
+        answer = Answer()
+        for gid in ids[: self.max_per_round]:
+            self.requests += 1
+            try:
+                row = await client.get_generation(gid)
+            except (RequestRejectedError, ServerError) as exc:
+                if exc.status_code in UNSUPPORTED_STATUSES:
+                    self.off(str(exc.status_code))
+                else:
+                    answer.fault = exc
+                break
+            except QueueError as exc:
+                log.info("history lookup failed (%s); asking again next round", exc.kind)
+                answer.fault = exc
+                break
+            if row is not None and row.is_terminal:
+                if row.generation_id != gid:
+                    row = row.model_copy(update={"generation_id": gid})
+                answer.found[gid] = row
+            elif row is None or not row.status_reported or row.status not in ACTIVE_STATUSES:
+                answer.absent.add(gid)
+        return answer
+
+
 def default_sources(max_gets_per_round: int = 20) -> list[OutcomeSource]:
-    """The asked sources, in the order they are asked."""
+    """The asked sources, in the order they are asked: cheapest first. The lists take
+    one request for every id; the history and get-by-id one per id, and only about
+    what the lists answered without. The history goes before get-by-id because it
+    keeps finished rows, which get-by-id answers 404 for on hubs without persistent
+    generations; get-by-id stays last, as it also finds rows still in flight."""
     endpoint = ListEndpoint()
     lists = [StatusList(status, endpoint) for status in TERMINAL_QUERY_ORDER]
-    return [*lists, GetById(max_gets_per_round)]
+    return [*lists, History(max_gets_per_round), GetById(max_gets_per_round)]
 
 
 @dataclass(slots=True)
@@ -289,6 +344,10 @@ class LifecycleWatcher:
         #: Completion events received (all of them, not only for tracked rows).
         self.events_received = 0
         self.events_reconnects = 0
+        #: The last `id:` the stream sent (hubs send none; a relay does), sent back as
+        #: `Last-Event-ID` on reconnect; and how often a relay said events were lost.
+        self.last_event_id: str | None = None
+        self.events_gaps = 0
         self._filters = QueueFilters()
         #: Seed the tracker's history from the terminal lists after the first poll of
         #: each server-side view (the dashboard's stats and ETAs want it; `events` not).
@@ -524,10 +583,7 @@ class LifecycleWatcher:
         ]
         if not done:
             return []
-        last = offered[-1]
-        source = last.event_source if last.last_resort else "status-query"
-        source = "get-404" if source == "get" else source
-        return self._unknown(done, source, f"not in {_listing(offered)}")
+        return self._unknown(done, offered[-1].unknown_source, f"not in {_listing(offered)}")
 
     def _unknown(self, ids: list[str], source: str, reason: str) -> list[LifecycleEvent]:
         events: list[LifecycleEvent] = []
@@ -633,10 +689,15 @@ class LifecycleWatcher:
     ) -> bool:
         """One connection. True when it delivered at least one completion event."""
         useful = False
-        async with self.client.event_stream(self.read_timeout) as stream:
+        async with self.client.event_stream(self.read_timeout, self.last_event_id) as stream:
             opened_at.append(self._monotonic())
             await self._set_state(EventsState.LIVE, on_state)
             async for sse in stream:
+                if sse.id and len(sse.id) <= MAX_EVENT_ID:
+                    self.last_event_id = sse.id
+                if sse.event == REPLAY_GAP_EVENT:
+                    await self._events_lost(on_events)
+                    continue
                 if sse.event != COMPLETED_EVENT or len(sse.data) > MAX_EVENT_BYTES:
                     continue
                 try:
@@ -648,6 +709,20 @@ class LifecycleWatcher:
                 if events:
                     await _call(on_events, events)
         return useful
+
+    async def _events_lost(self, on_events: EventsCallback) -> None:
+        """A relay could not replay everything since `last_event_id`: as after a
+        reconnect to a hub, the status lists say how the rows that vanished ended; asked
+        now, without the grace round a live stream gives (their events are gone)."""
+        self.events_gaps += 1
+        log.info("event stream: events were lost before the replay; asking the lists")
+        for gid in self.tracker.pending_ids():
+            entry = self.tracker.get(gid)
+            if entry is not None:
+                entry.resolve_rounds = max(entry.resolve_rounds, 1)
+        events = await self.resolve(force=True)
+        if events:
+            await _call(on_events, events)
 
 
 def _as_status(row: Generation, status: str) -> Generation:
@@ -671,10 +746,12 @@ def _listing(sources: list[OutcomeSource]) -> str:
 
 __all__ = [
     "COMPLETED_EVENT",
+    "REPLAY_GAP_EVENT",
     "Answer",
     "EventsState",
     "Evidence",
     "GetById",
+    "History",
     "LifecycleWatcher",
     "OutcomeSource",
     "StatusList",

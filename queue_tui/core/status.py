@@ -75,6 +75,9 @@ class StatusState:
     """Everything the status bar shows (`DashboardModel.status_state`)."""
 
     host: str = ""
+    #: The answers come from a `queue-tui serve` relay (its version), not the hub: the
+    #: host reads "<host> via relay".
+    via_relay: str | None = None
     paused: bool = False
     #: While paused: rows with changes the screen holds back until `p` resumes.
     waiting: int = 0

@@ -33,7 +33,17 @@ from queue_tui.sanitize import clean, error_headline, safe_url
 #: What a finished row whose outcome nobody could tell carries as its status.
 UNKNOWN_STATUS = "unknown"
 #: Every source an outcome (or a sighting) can come from.
-SOURCES = ("poll", "events", "status-query", "get", "get-404", "cancel", "limit")
+SOURCES = (
+    "poll",
+    "events",
+    "status-query",
+    "get",
+    "get-404",
+    "history",
+    "history-404",
+    "cancel",
+    "limit",
+)
 #: How far back the statistics look (seconds; `core.stats.WINDOW`): a finished row
 #: older than this counts in no figure, so the history keeps none (an all-day run).
 STATS_WINDOW = 1800.0

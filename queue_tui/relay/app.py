@@ -33,6 +33,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from queue_tui import __version__
+from queue_tui.api.client import RELAY_HEADER
 from queue_tui.api.errors import QueueError, UnreachableError
 from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import API_MEDIA_TYPES, API_STATUSES, Generation
@@ -52,7 +53,6 @@ from queue_tui.sanitize import clean
 
 log = logging.getLogger(__name__)
 
-RELAY_HEADER = "X-Queue-Tui-Relay"
 DEFAULT_BIND = "127.0.0.1:8790"
 
 

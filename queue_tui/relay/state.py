@@ -28,7 +28,12 @@ from queue_tui.api.client import QueueClient
 from queue_tui.api.errors import QueueError
 from queue_tui.api.filters import SERVER_SPECS, QueueFilters
 from queue_tui.api.models import ACTIVE_STATUSES, Generation
-from queue_tui.core.outcomes import COMPLETED_EVENT, EventsState, LifecycleWatcher
+from queue_tui.core.outcomes import (
+    COMPLETED_EVENT,
+    REPLAY_GAP_EVENT,
+    EventsState,
+    LifecycleWatcher,
+)
 from queue_tui.core.poller import Poller, PollFailed, Snapshot
 from queue_tui.core.tracker import UNKNOWN_STATUS, EventKind, LifecycleEvent, RowState, Tracker
 from queue_tui.relay.metrics import RelayMetrics
@@ -40,7 +45,7 @@ log = logging.getLogger(__name__)
 OUTCOME_EVENT = "queue_tui_outcome"
 #: Sent first to a viewer whose `Last-Event-ID` is older than the buffer (or from another
 #: run of the relay): it missed events; what the buffer holds follows.
-GAP_EVENT = "queue_tui_replay_gap"
+GAP_EVENT = REPLAY_GAP_EVENT
 #: Events kept for viewers that reconnect.
 REPLAY_KEPT = 2000
 #: Healthy while the last good poll is younger than this many intervals.

@@ -4,6 +4,7 @@ in front of the relay, requests counted at the hub."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -19,6 +20,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from queue_tui.api.client import QueueClient
 from queue_tui.api.filters import QueueFilters
 from queue_tui.config import Settings
+from queue_tui.core.outcomes import COMPLETED_EVENT, EventsState, LifecycleWatcher
+from queue_tui.core.tracker import Tracker
 from queue_tui.demo.clock import FakeClock
 from queue_tui.demo.server import DemoServer, _threaded_server, create_app
 from queue_tui.demo.simulator import QueueSimulator
@@ -356,3 +359,79 @@ def test_healthz_turns_503_when_the_hub_goes_away(clock: FakeClock) -> None:
             assert httpx.get(f"{server.url}/api/ai/queue").status_code == 503
     finally:
         hub.server.stop()
+
+
+async def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+def test_a_watcher_that_reconnects_gets_exactly_the_events_it_missed(
+    hub: Hub, relay: RelayServer, clock: FakeClock
+) -> None:
+    log = relay.relay.log
+
+    def completed_after(last_id: str, upto: str | None = None) -> list[str]:
+        items, gap = log.since(last_id)
+        assert not gap
+        ids = [log.event_id(i) for i in items if i.event == COMPLETED_EVENT]
+        if upto is not None:
+            ids = [i for i in ids if int(i.rpartition("-")[2]) <= int(upto.rpartition("-")[2])]
+        return ids
+
+    async def watch() -> None:
+        async with _viewer(relay.url) as client:
+            watcher = LifecycleWatcher(client, Tracker(clock=clock), INTERVAL, backoff_cap=0.05)
+
+            async def session(until: Callable[[], bool], what: str) -> None:
+                task = asyncio.create_task(watcher.run_event_stream(lambda events: None))
+                try:
+                    await _until(until, what)
+                finally:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+            def one_event() -> bool:
+                if watcher.events_state is not EventsState.LIVE:
+                    return False
+                if watcher.events_received == 0:
+                    clock.advance(5)  # only once subscribed: till a generation finishes
+                return watcher.events_received > 0
+
+            await session(one_event, "a first completion event")
+            left_at, received = watcher.last_event_id, watcher.events_received
+            assert left_at is not None
+            # Away: generations finish and the relay hands their events to nobody.
+            clock.advance(120)
+            await _until(lambda: len(completed_after(left_at)) >= 3, "events while away")
+            missed = completed_after(left_at)
+            await session(
+                lambda: watcher.last_event_id == log.event_id(list(log.since(left_at)[0])[-1]),
+                "the replay",
+            )
+            # Exactly what it missed (and what came live after it), each once.
+            got = completed_after(left_at, upto=watcher.last_event_id)
+            assert set(missed) <= set(got)
+            assert watcher.events_received - received == len(got)
+            assert watcher.events_gaps == 0
+
+    asyncio.run(watch())
+
+
+def test_a_dashboard_pointed_at_a_relay_says_via_relay(relay: RelayServer) -> None:
+    from queue_tui.tui.app import QueueApp
+    from queue_tui.tui.widgets.status_bar import StatusBar
+    from tests.ui.on_screen import widget_lines
+
+    async def run() -> str:
+        settings = Settings(host=relay.url, interval=60.0, timeout=5.0)
+        app = QueueApp(settings, client=QueueClient(settings), remember=False)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await _until(lambda: app.polls > 0, "the first poll")
+            await pilot.pause()
+            return "\n".join(widget_lines(app, app.query_one(StatusBar)))
+
+    assert "127.0.0.1" in (bar := asyncio.run(run())) and "via relay" in bar, bar

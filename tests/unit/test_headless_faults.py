@@ -145,6 +145,8 @@ async def test_never_seen_needs_answers_not_failures(mock: respx.Router) -> None
     get = mock.get("/api/ai/queue/zz").mock(
         side_effect=[httpx.Response(503)] * 12 + [httpx.Response(404)] * 20
     )
+    # A hub without the history: not evidence either way.
+    mock.get("/api/ai/generations/zz").respond(405)
     out: list[str] = []
     async with QueueClient(settings()) as client:
         code = await run_wait(

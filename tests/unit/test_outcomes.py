@@ -295,6 +295,7 @@ async def test_status_queries_refused_fall_back_to_get_404(respx_mock: respx.Rou
 
     respx_mock.get(f"{HOST}/api/ai/queue").mock(side_effect=queue)
     get = respx_mock.get(f"{HOST}/api/ai/queue/a").respond(404)
+    respx_mock.get(f"{HOST}/api/ai/generations/a").respond(404)
     async with QueueClient(stub_settings()) as client:
         tracker = Tracker(clock=lambda: START)
         watcher = LifecycleWatcher(client, tracker, 0.0, events=False)
@@ -322,6 +323,7 @@ async def test_with_no_source_at_all_a_vanished_row_is_unknown_at_once(
 
     respx_mock.get(f"{HOST}/api/ai/queue").mock(side_effect=queue)
     respx_mock.get(f"{HOST}/api/ai/queue/a").respond(405)
+    respx_mock.get(f"{HOST}/api/ai/generations/a").respond(405)
     respx_mock.get(f"{HOST}/api/events").respond(404)
     async with QueueClient(stub_settings()) as client:
         tracker = Tracker(clock=lambda: START)
@@ -335,6 +337,7 @@ async def test_with_no_source_at_all_a_vanished_row_is_unknown_at_once(
             "status=succeeded": "unavailable",
             "status=failed": "unavailable",
             "status=cancelled": "unavailable",
+            "history": "unavailable",
             "get": "unavailable",
         }
         assert [e.kind.value for e in events][-1] == "unknown"
@@ -380,6 +383,117 @@ async def test_transient_status_query_failures_are_retried_not_fatal(
     assert [(e.kind.value, e.generation.error_message) for e in second] == [("failed", "boom")]
 
 
+# -- the history as an outcome source ------------------------------------------------------------
+
+Responder = Any  # an httpx.Response, or a callable making one (respx's side_effect)
+
+
+def hub_past_the_lists(respx_mock: respx.Router, history: Responder) -> respx.Route:
+    """Rows that left the queue and the lists' retention: every `status=` list and
+    get-by-id answer without them; the history answers `history`. Returns its route."""
+
+    def queue(request: httpx.Request) -> httpx.Response:
+        if "status" in request.url.params:
+            return httpx.Response(200, json={"count": 0, "generations": []})
+        return httpx.Response(200, json=active_page())
+
+    respx_mock.get(f"{HOST}/api/ai/queue").mock(side_effect=queue)
+    respx_mock.get(url__regex=rf"^{HOST}/api/ai/queue/\w+$").respond(404)
+    route = respx_mock.get(url__regex=rf"^{HOST}/api/ai/generations/\w+$")
+    if isinstance(history, httpx.Response):
+        return route.mock(return_value=history)
+    return route.mock(side_effect=history)
+
+
+async def vanish_and_resolve(
+    client: QueueClient, ids: tuple[str, ...], rounds: int = 3
+) -> tuple[LifecycleWatcher, list[LifecycleEvent]]:
+    tracker = Tracker(clock=lambda: START)
+    watcher = LifecycleWatcher(client, tracker, 0.0, events=False)
+    tracker.observe([Generation(generation_id=g, status="processing") for g in ids], START)
+    tracker.observe([], START)
+    events: list[LifecycleEvent] = []
+    for _ in range(rounds):
+        events += await watcher.resolve(force=True)
+    return watcher, events
+
+
+def past_row(gid: str, status: str, **fields: Any) -> dict[str, Any]:
+    return {"generation": {"generation_id": gid, "status": status, **fields}, "status": "success"}
+
+
+@respx.mock
+async def test_the_history_tells_an_outcome_the_lists_no_longer_have(
+    respx_mock: respx.Router,
+) -> None:
+    hub_past_the_lists(
+        respx_mock, httpx.Response(200, json=past_row("a", "failed", error_message="boom"))
+    )
+    async with QueueClient(stub_settings()) as client:
+        watcher, events = await vanish_and_resolve(client, ("a",))
+    finals = [(e.kind.value, e.source, e.generation.error_message) for e in events if e.is_final]
+    assert finals == [("failed", "history", "boom")]
+    # Asked before get-by-id, it spared that request.
+    assert watcher.gets == 0
+
+
+@respx.mock
+async def test_a_history_404_is_an_answer_without_it(respx_mock: respx.Router) -> None:
+    history = hub_past_the_lists(respx_mock, httpx.Response(404))
+    async with QueueClient(stub_settings()) as client:
+        watcher, events = await vanish_and_resolve(client, ("a",))
+    (final,) = [e for e in events if e.is_final]
+    assert (final.kind, final.source) == (EventKind.UNKNOWN, "get-404")
+    assert "the history's outcomes" in (final.reason or "")
+    assert history.called and watcher.sources["history"] == "available"
+
+
+@pytest.mark.parametrize("code", [405, 501])
+@respx.mock
+async def test_a_hub_without_the_history_does_not_hold_back_unknown(
+    respx_mock: respx.Router, code: int
+) -> None:
+    history = hub_past_the_lists(respx_mock, httpx.Response(code))
+    async with QueueClient(stub_settings()) as client:
+        watcher, events = await vanish_and_resolve(client, ("a", "b"))
+    finals = {e.generation_id: e for e in events if e.is_final}
+    assert {g: e.kind for g, e in finals.items()} == {
+        "a": EventKind.UNKNOWN,
+        "b": EventKind.UNKNOWN,
+    }
+    assert all("history" not in (e.reason or "") for e in finals.values())
+    assert watcher.sources["history"] == "unavailable"
+    assert history.call_count == 1  # off for the session, not asked per id or per round
+
+
+@respx.mock
+async def test_a_history_fault_keeps_the_row_pending_until_it_answers(
+    respx_mock: respx.Router,
+) -> None:
+    answers = iter(
+        [httpx.Response(503)] * 4 + [httpx.Response(200, json=past_row("a", "cancelled"))]
+    )
+    hub_past_the_lists(respx_mock, lambda request: next(answers))
+    async with QueueClient(stub_settings()) as client:
+        watcher, events = await vanish_and_resolve(client, ("a",), rounds=5)
+        assert [e for e in events if e.is_final] == []
+        assert watcher.tracker.is_pending("a")
+        evidence = watcher.evidence("a")
+        assert evidence is not None and "503" in (evidence.last_fault or "")
+        assert "history" not in evidence.misses  # a fault is not an answer
+        events = await watcher.resolve(force=True)
+    assert [(e.kind, e.source) for e in events if e.is_final] == [(EventKind.CANCELLED, "history")]
+
+
+@respx.mock
+async def test_a_history_row_still_in_flight_is_no_evidence(respx_mock: respx.Router) -> None:
+    hub_past_the_lists(respx_mock, httpx.Response(200, json=past_row("a", "processing")))
+    async with QueueClient(stub_settings()) as client:
+        watcher, events = await vanish_and_resolve(client, ("a",))
+        assert [e for e in events if e.is_final] == []
+        assert watcher.tracker.is_pending("a")
+
+
 class ScriptedHub:
     """Answers every list empty and every get with 404, or fails everything (`down`)."""
 
@@ -401,6 +515,8 @@ class ScriptedHub:
         if self.down:
             raise ServerError("hub error 503", status_code=503)
         return None
+
+    get_generation = get
 
 
 async def test_resolution_runs_at_most_once_per_interval() -> None:
@@ -593,6 +709,6 @@ async def test_which_lists_a_refusal_turns_off(
         watcher = LifecycleWatcher(client, Tracker(clock=lambda: START), 0.0, events=False)
         await watcher.backfill(QueueFilters())
     on = {name for name, state in watcher.sources.items() if state == "available"}
-    assert on - {"get"} == lists_left
+    assert on - {"get", "history"} == lists_left
     if code in (404, 501):
         assert asked == [refused]  # the others were not asked in vain

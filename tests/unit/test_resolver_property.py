@@ -61,6 +61,7 @@ class Hub:
     persistent: bool
     old_shape: bool
     faults: Any  # an endless iterator of (fail?, kind)
+    history: bool = False
     settings = Settings(host="https://hub.test")
     failed_requests = 0
 
@@ -93,12 +94,21 @@ class Hub:
             return None
         return self._row(generation_id, status) if not self.old_shape else None
 
+    async def get_generation(self, generation_id: str) -> Generation | None:
+        await asyncio.sleep(0)
+        if not self.history:
+            raise RequestRejectedError("method not allowed", status_code=405)
+        self._maybe_fail()
+        status = self.truth[generation_id]
+        return None if status == "gone" else self._row(generation_id, status)
+
 
 def knowable(hub: Hub, status: str) -> bool:
     """Could any answer of this hub tell the row's true outcome?"""
     if status == "gone":
         return False
-    return hub.lists or (hub.gets and hub.persistent and not hub.old_shape)
+    rows_tell = not hub.old_shape
+    return hub.lists or (rows_tell and (hub.history or (hub.gets and hub.persistent)))
 
 
 @settings(max_examples=150)
@@ -108,6 +118,7 @@ def knowable(hub: Hub, status: str) -> bool:
     get=st.booleans(),
     persistent=st.booleans(),
     old_shape=st.booleans(),
+    history=st.booleans(),
     pattern=st.lists(st.tuples(st.booleans(), st.integers(0, 4)), min_size=1, max_size=40),
     seed=st.integers(0, 2**16),
 )
@@ -117,11 +128,12 @@ def test_never_wrong_and_unknown_only_on_evidence_or_after_the_limit(
     get: bool,
     persistent: bool,
     old_shape: bool,
+    history: bool,
     pattern: list[tuple[bool, int]],
     seed: int,
 ) -> None:
     asyncio.run(
-        _scenario(truth, lists, get, persistent, old_shape, pattern, seed),
+        _scenario(truth, lists, get, persistent, old_shape, history, pattern, seed),
     )
 
 
@@ -131,11 +143,12 @@ async def _scenario(
     get: bool,
     persistent: bool,
     old_shape: bool,
+    history: bool,
     pattern: list[tuple[bool, int]],
     seed: int,
 ) -> None:
     truth = {f"g{i}": s for i, s in enumerate(truth_list)}
-    hub = Hub(truth, lists, get, persistent, old_shape, itertools.cycle(pattern))
+    hub = Hub(truth, lists, get, persistent, old_shape, itertools.cycle(pattern), history)
     now = [START]
     tracker = Tracker(linger=10_000, clock=lambda: now[0])
     watcher = LifecycleWatcher(

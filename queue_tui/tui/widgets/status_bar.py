@@ -166,8 +166,10 @@ def _segments(state: StatusState, compact: bool) -> dict[str, _Segment]:
         )
     else:
         parts["live"] = _Segment([[("● live", "bold $success")]])
+    # Each shorter host keeps "via relay": which link the rows come through.
+    via: list[Piece] = [(" via relay", "$text-muted")] if state.via_relay else []
     parts["host"] = _Segment(
-        [[(clean(state.host, max_len=n), "bold")] for n in (60, 24, 12)] + [[]]
+        [[(clean(state.host, max_len=n), "bold"), *via] for n in (60, 24, 12)] + [[]]
     )
     warnings = data_warnings(state)
     if state.since_ok is not None:
