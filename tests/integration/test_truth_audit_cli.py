@@ -53,6 +53,9 @@ LATE = 15.0
 REQUIRED = 0.95
 #: Finished rows stay in the status lists this long (simulated; the real hub: 24 h).
 RETENTION = 1800.0
+#: `wait`'s --timeout (real seconds). Generous: at CHAOS 0.5 a streak of six failed
+#: polls backs off for up to a minute, by design; a passing run ends long before it.
+WAIT_TIMEOUT = 90
 FINALS = ("succeeded", "failed", "cancelled", "unknown")
 SHAPES = ("spec", "old")
 
@@ -143,7 +146,7 @@ def printed_outcomes(stdout: str) -> dict[str, str]:
 def start_wait(url: str, ids: list[str], tmp: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         # Generous: a run of failed polls backs off for tens of seconds, by design.
-        command(url, "wait", *ids, "--timeout", "60"),
+        command(url, "wait", *ids, "--timeout", str(WAIT_TIMEOUT)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=isolated_env(tmp),
@@ -170,7 +173,7 @@ def test_wait_prints_each_true_outcome_through_chaos(
         results = {}
         try:
             for name, proc in procs.items():
-                stdout, stderr = proc.communicate(timeout=75)
+                stdout, stderr = proc.communicate(timeout=WAIT_TIMEOUT + 15)
                 results[name] = (runs[name], proc.returncode, stdout, stderr)
         finally:
             for proc in procs.values():

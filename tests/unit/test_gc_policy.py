@@ -41,7 +41,10 @@ def test_it_freezes_what_is_alive_and_leaves_thresholds_alone() -> None:
     kept = Node()
     report = freeze_long_lived()
     assert isinstance(report, FreezeReport)
-    assert report.frozen == gc.get_freeze_count() > 0
+    # Frozen objects can only leave the permanent generation by being freed, and a
+    # server thread another test left running in this worker may free a few meanwhile.
+    assert 0 <= report.frozen - gc.get_freeze_count() < 1000
+    assert gc.get_freeze_count() > 0
     assert report.seconds >= 0
     assert gc.get_threshold() == thresholds
     # The frozen object is out of every generation the collector scans.
