@@ -27,13 +27,30 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from _harness import PtyProcess, Report, home_env, median, parse_args, runner_argv, temp_home
 
 ROW_NEEDLES = ("◷ queued".encode(), "▶ processing".encode())
 TARGET = 0.10
-ROWS = 500
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How much each measurement does and how long it waits for the app to go quiet."""
+
+    rows: int  # on the hub
+    repeats: int
+    quiet: float  # no output for this long: the app has finished writing
+    first_quiet: float  # the same, after start-up
+    idle: float  # seconds watched with nothing happening
+
+
+FULL = Pace(rows=500, repeats=5, quiet=0.3, first_quiet=0.5, idle=1.0)
+#: The smoke test's: enough rows to fill 80x24 with queued rows after the processing
+#: ones; the figures are not the real results.
+QUICK = Pace(rows=60, repeats=1, quiet=0.15, first_quiet=0.15, idle=0.3)
 
 
 def wait_event(path: Path, count: int, timeout: float = 20.0) -> list[dict]:
@@ -47,23 +64,25 @@ def wait_event(path: Path, count: int, timeout: float = 20.0) -> list[dict]:
     raise TimeoutError(f"no event {count} in {path}")
 
 
-def burst(proc: PtyProcess, signum: int, report_file: Path, count: int) -> tuple[int, dict]:
+def burst(
+    proc: PtyProcess, signum: int, report_file: Path, count: int, quiet: float
+) -> tuple[int, dict]:
     """Send a signal; bytes written until the app has handled it and gone quiet."""
-    proc.wait_quiet(0.3)
+    proc.wait_quiet(quiet)
     t0 = time.perf_counter()
     proc.signal(signum)
     event = wait_event(report_file, count)[-1]
     # The event may be logged just before the repaint reaches the terminal.
-    last = proc.wait_quiet(0.3, since=time.perf_counter())
+    last = proc.wait_quiet(quiet, since=time.perf_counter())
     return proc.bytes_between(t0, last + 1e-6), event
 
 
 def measure(
-    cols: int, rows: int, sort: str | None, repeats: int, *, stock_textual: bool = False
+    cols: int, rows: int, sort: str | None, pace: Pace, *, stock_textual: bool = False
 ) -> dict[str, object]:
     with temp_home() as home, tempfile.TemporaryDirectory() as tmp:
         report_file = Path(tmp) / "events.jsonl"
-        argv = runner_argv("dashboard", "--rows", str(ROWS), "--report", str(report_file))
+        argv = runner_argv("dashboard", "--rows", str(pace.rows), "--report", str(report_file))
         if sort:
             argv += ["--sort", sort]
         if stock_textual:
@@ -71,40 +90,40 @@ def measure(
         with PtyProcess(argv, cols=cols, rows=rows, env=home_env(home)) as proc:
             proc.wait_for(ROW_NEEDLES, timeout=60)
             wait_event(report_file, 1, timeout=60)
-            first_quiet = proc.wait_quiet(0.5)
+            first_quiet = proc.wait_quiet(pace.first_quiet)
             first_paint = proc.bytes_between(0, first_quiet + 1e-6)
             events = 1
             full: list[int] = []
             one_row: list[int] = []
             moves: list[dict] = []
-            for _ in range(repeats):
+            for _ in range(pace.repeats):
                 events += 1
-                n, _ = burst(proc, signal.SIGUSR2, report_file, events)
+                n, _ = burst(proc, signal.SIGUSR2, report_file, events, pace.quiet)
                 full.append(n)
                 events += 1
-                n, event = burst(proc, signal.SIGUSR1, report_file, events)
+                n, event = burst(proc, signal.SIGUSR1, report_file, events, pace.quiet)
                 if "error" in event:
                     raise RuntimeError(event["error"])
                 one_row.append(n)
                 moves.append(event)
             idle_t0 = time.perf_counter()
-            time.sleep(1.0)
+            time.sleep(pace.idle)
             idle = proc.bytes_between(idle_t0, time.perf_counter())
     return {
         "first_paint": first_paint,
         "full": full,
         "one_row": one_row,
         "moves": moves,
-        "idle_1s": idle,
+        "idle": idle,
     }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(__doc__ or "", argv)
-    repeats = 2 if args.quick else 5
+    pace = QUICK if args.quick else FULL
     sizes = [(80, 24)] if args.quick else [(80, 24), (160, 50)]
     report = Report(
-        f"bandwidth: one visible row changes status vs a full repaint ({ROWS} rows, pty)",
+        f"bandwidth: one visible row changes status vs a full repaint ({pace.rows} rows, pty)",
         quick=args.quick,
     )
     verdicts: list[tuple[str, float]] = []
@@ -112,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for sort in (None, "status"):
             label = f"{cols}x{rows}, sorted by {sort or 'age (default)'}"
             report.section(label)
-            r = measure(cols, rows, sort, repeats)
+            r = measure(cols, rows, sort, pace)
             full = median(r["full"])  # type: ignore[arg-type]
             one = median(r["one_row"])  # type: ignore[arg-type]
             moves = r["moves"]
@@ -129,13 +148,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "  table re-sorted / cells rewritten",
                 ", ".join(f"{m['resorted']}/{m['changed_cells']}" for m in moves),  # type: ignore[union-attr]
             )
-            report.figure("bytes written in 1 s with nothing happening", f"{r['idle_1s']:,}")
+            report.figure(
+                f"bytes written in {pace.idle:g} s with nothing happening", f"{r['idle']:,}"
+            )
             ratio = report.ratio("one-row poll / full repaint", one, full)
             if sort is None:
                 verdicts.append((label, ratio))
             else:
                 report.note("for information: the row moves, so the lines between change")
-            w = measure(cols, rows, sort, repeats, stock_textual=True)
+            w = measure(cols, rows, sort, pace, stock_textual=True)
             w_full = median(w["full"])  # type: ignore[arg-type]
             w_one = median(w["one_row"])  # type: ignore[arg-type]
             report.figure(

@@ -1,6 +1,10 @@
 """Settings and fixtures for the whole suite."""
 
+import asyncio
+import itertools
 import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,23 @@ from hypothesis import HealthCheck, settings
 # every test keeps its example counts.
 settings.register_profile("queue-tui", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("queue-tui")
+
+#: Tests that run for seconds each (real processes, long simulated runs): they start
+#: first, so the workers (pytest-xdist) end together on short tests instead of one
+#: waiting for the other's last long one.
+LONG_FIRST = (
+    "tests/integration/test_truth_audit_cli.py",
+    "tests/unit/test_benchmarks_smoke.py::test_benchmark_runs_quick_and_reports_targets",
+    "tests/unit/test_truth_audit.py",
+    "tests/unit/test_long_run_memory.py",
+    "tests/unit/test_render_property.py",
+    "tests/ui/test_hostile_payloads.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A stable sort: each file's own order (and its module fixtures' sharing) is kept.
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
 
 
 @pytest.fixture
@@ -34,3 +55,74 @@ def isolated_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     state_home = tmp_path / "xdg-state"
     monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
     return state_home / "queue-tui" / "state.json"
+
+
+#: Pilot's idle test (below): the CPU used in one slice that still counts as idle, as a
+#: share of the slice (Textual's own), the slice, and the least time it always waits.
+IDLE_SHARE = 1 / 20
+IDLE_SLICE = 0.005
+IDLE_AT_LEAST = 0.008
+#: Frames a second of the screens under test (Textual's `TEXTUAL_FPS`, 60 by default):
+#: a change is painted within 1/240 s, so the least wait above spans two frames.
+TEST_FPS = 240
+
+
+async def wait_for_idle(min_sleep: float = IDLE_AT_LEAST, max_sleep: float = 1) -> None:
+    """Textual's `wait_for_idle` (each Pilot pause, and twice after each key it presses),
+    in 5 ms slices instead of 20 ms: the same test (this process used under 5% of a
+    slice's CPU), but a busy spell is no longer rounded up to whole 20 ms slices, and
+    with the screens at TEST_FPS the least wait is 8 ms, not 20 ms (Pilot waits like this
+    a few times for every key and click: most of a Pilot test's time)."""
+    start = time.monotonic()
+    least = max(min_sleep, IDLE_AT_LEAST)
+    while True:
+        cpu = time.process_time()
+        await asyncio.sleep(IDLE_SLICE)
+        elapsed = time.monotonic() - start
+        if elapsed >= max_sleep:
+            return
+        if elapsed > least and time.process_time() - cpu < IDLE_SLICE * IDLE_SHARE:
+            return
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quicker_pilot_idle() -> Iterator[None]:
+    import textual.app
+    import textual.pilot
+    import textual.screen
+
+    with pytest.MonkeyPatch.context() as patch:
+        # textual==8.2.8 is pinned: both modules import the function by name, and each
+        # screen reads UPDATE_PERIOD when it makes its update timer (after this).
+        patch.setattr(textual.app, "wait_for_idle", wait_for_idle)
+        patch.setattr(textual.pilot, "wait_for_idle", wait_for_idle)
+        patch.setattr(textual.screen, "UPDATE_PERIOD", 1 / TEST_FPS)
+        yield
+
+
+#: One dashboard in this many runs the real `freeze_long_lived` (see below).
+FREEZE_EVERY = 10
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fewer_gc_freezes() -> Iterator[None]:
+    """Each dashboard's `freeze_long_lived` (after its first page) unfreezes, collects and
+    freezes the whole process: in a test worker, every earlier test's heap, for each of
+    hundreds of apps. Here one app in FREEZE_EVERY does it; so the heap stays mostly
+    frozen (the collector's own full passes stay short: a long one inside an app's
+    first-frame wait would make it late) and the garbage of earlier tests is still
+    collected. The policy's own tests (tests/unit/test_gc_policy.py,
+    tests/ui/test_gc_policy_ui.py) call the real one every time."""
+    import queue_tui.tui.app
+    from queue_tui.core.gc_policy import FreezeReport, freeze_long_lived
+
+    calls = itertools.count()
+
+    def now_and_then() -> FreezeReport:
+        if next(calls) % FREEZE_EVERY == 0:
+            return freeze_long_lived()
+        return FreezeReport(0, 0, 0.0)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(queue_tui.tui.app, "freeze_long_lived", now_and_then)
+        yield

@@ -228,7 +228,7 @@ def test_events_show_the_line_of_a_traceback_that_says_what_went_wrong(
     gid = hub.stuck()
     proc = start(
         "events", "--host", hub.url, "--model", MODEL, "--until-empty", "--timeout", "30",
-        *(["--jsonl"] if jsonl else []),
+        "--interval", "0.5", *(["--jsonl"] if jsonl else []),
     )  # fmt: skip
     try:
         assert proc.stdout is not None
@@ -415,7 +415,10 @@ def test_wait_fail_fast_stops_at_the_first_failure(hub: Hub) -> None:
 
 def test_wait_without_the_event_stream(hub_without_events: Hub) -> None:
     ids = hub_without_events.enqueue(2)
-    result = run("wait", *ids, "--host", hub_without_events.url, "--json", "--timeout", "20")
+    result = run(
+        "wait", *ids, "--host", hub_without_events.url, "--json", "--interval", "0.5",
+        "--timeout", "20",
+    )  # fmt: skip
     assert result.exit_code == 0, (result.output, result.stderr)
     document = json.loads(result.stdout)
     assert [g["outcome"] for g in document["generations"]] == ["succeeded", "succeeded"]
@@ -424,7 +427,10 @@ def test_wait_without_the_event_stream(hub_without_events: Hub) -> None:
 
 def test_wait_no_events_flag_polls_only(hub: Hub) -> None:
     ids = hub.enqueue(2)
-    result = run("wait", *ids, "--host", hub.url, "--json", "--no-events", "--timeout", "20")
+    result = run(
+        "wait", *ids, "--host", hub.url, "--json", "--no-events", "--interval", "0.5",
+        "--timeout", "20",
+    )  # fmt: skip
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert {g["source"] for g in document["generations"]} <= {"poll", "status-query"}

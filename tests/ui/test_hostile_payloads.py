@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from rich.cells import cell_len
 from starlette.middleware import Middleware
 from textual.drivers import headless_driver
 from textual.drivers.headless_driver import HeadlessDriver
@@ -35,7 +36,7 @@ from queue_tui.tui.safe_text import toast_text
 from queue_tui.tui.screens.detail import DetailScreen
 from queue_tui.tui.widgets.generations_table import GenerationsTable
 from tests.ui.conftest import first_poll, make_app, poll, wait_until
-from tests.ui.on_screen import column_xs, find, toasts_shown
+from tests.ui.on_screen import column_xs, find, toasts_shown, widget_lines
 
 SIZE = (160, 48)
 
@@ -270,9 +271,21 @@ class TestHostileRows:
                     await pilot.press("escape")
             await select(pilot, gid)
             detail = app.detail
-            for y in range(detail.size.height):
-                for x in (14, 20, 30):
-                    await pilot.click(detail, offset=(x, y))
+            region = detail.region
+            # Markup that was interpreted leaves its action on the cells it covers: none has one.
+            cells = [
+                app.screen.get_style_at(x, y).meta
+                for y in range(region.y, region.bottom)
+                for x in range(region.x, region.right)
+            ]
+            assert not [meta["@click"] for meta in cells if "@click" in meta]
+            # And a click on each word the markup would have made a link does nothing.
+            lines = widget_lines(app, detail)
+            for word in ("]ring[", "]quit[", "]here["):
+                y = next(y for y, line in enumerate(lines) if word in line)
+                x = cell_len(lines[y][: lines[y].index(word)]) + 1
+                for dx in range(len(word) - 2):
+                    await pilot.click(detail, offset=(x + dx, y))
             await pilot.pause()
             assert app.is_running and app.return_code is None
             assert not rings, "[@click=app.bell] stayed text"

@@ -94,6 +94,9 @@ class TestHelp:
         self, clock: FakeClock, sim: QueueSimulator, size: tuple[int, int]
     ):
         app = make_app(clock=clock, sim=sim)
+        # Each scroll lands at once: Pilot waits out every animation after a key, and
+        # where the keys take the list is the point here, not Textual's smooth scrolling.
+        app.animation_level = "none"
         async with app.run_test(size=size) as pilot:
             await first_poll(pilot)
             await pilot.press("question_mark")

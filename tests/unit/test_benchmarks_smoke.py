@@ -156,10 +156,12 @@ def test_poll_script_keeps_the_queue_shape(harness) -> None:
 
 
 def test_pty_process_reads_every_byte_at_the_given_size(harness) -> None:
+    # Alive until `close` types its "q" (unbuffered input: no Enter needed).
     code = (
-        "import os, sys, time; size = os.get_terminal_size(); sum(range(5_000_000)); "
+        "import os, sys, tty; tty.setcbreak(0); size = os.get_terminal_size(); "
+        "sum(range(5_000_000)); "
         "sys.stdout.write('x' * 10000 + f'size={size.columns}x{size.lines}'); "
-        "sys.stdout.flush(); time.sleep(5)"
+        "sys.stdout.flush(); sys.stdin.read(1)"
     )
     with harness.PtyProcess([sys.executable, "-c", code], cols=123, rows=45) as proc:
         proc.wait_for([b"size=123x45"], timeout=30)
