@@ -369,6 +369,9 @@ class HistoryScreen(Screen[None]):
         width: 1fr;
         background: $surface;
         scrollbar-size-vertical: 1;
+        /* The columns are laid out once, for the first page: the same width whether
+           its scrollbar has appeared yet or not. */
+        scrollbar-gutter: stable;
     }
     HistoryTable > .datatable--header {
         background: $panel;
