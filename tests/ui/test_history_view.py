@@ -20,6 +20,7 @@ from queue_tui.demo.server import create_app
 from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.tui.screens import history as history_module
 from queue_tui.tui.screens.history import HistoryScreen, totals_line
+from queue_tui.tui.screens.time_range import TimeRangeScreen
 from tests.ui.conftest import first_poll, make_app, poll, wait_until
 from tests.ui.on_screen import screen_lines, screen_text, widget_lines
 
@@ -211,6 +212,33 @@ class TestHistoryView:
             assert "DAY" in summary
             assert f"all {len(screen.rows):,} rows in the last hour" in summary
 
+    async def test_T_takes_a_range_of_ones_own_and_refuses_a_wrong_one(
+        self, clock: FakeClock, sim: QueueSimulator
+    ):
+        app = make_app(clock=clock, sim=sim)
+        async with app.run_test(size=SMALL) as pilot:
+            await first_poll(pilot)
+            screen = await open_history(pilot)
+            await pilot.press("T")
+            await wait_until(pilot, lambda: isinstance(app.screen, TimeRangeScreen), "asks")
+            dialog = app.screen
+            await pilot.press(*"yesterday", "enter")
+            await pilot.pause()
+            assert app.screen is dialog, "a wrong range keeps the dialog open"
+            assert "expected a duration before now" in dialog.error_text
+            assert "expected a duration" in screen_text(app)
+            await pilot.press("ctrl+u", *"90m", "enter")
+            await wait_until(pilot, lambda: app.screen is screen, "applied")
+            await wait_until(pilot, lambda: not screen.fetching, "reload")
+            assert "last 90m (t, T)" in screen_lines(app)[0]
+            assert screen.time_range.since == clock() - 5_400
+            oldest = min(gen.enqueued_at for gen in screen.rows.values())
+            assert oldest is not None and oldest >= clock() - 5_400
+            assert "in the last 90m" in screen.totals_text
+            await pilot.press("t")  # back to the presets, where they were left
+            await wait_until(pilot, lambda: not screen.fetching, "reload")
+            assert "any time (t, T)" in screen_lines(app)[0]
+
     async def test_the_table_keeps_at_most_rows_max_and_a_counts_the_rest(
         self, clock: FakeClock, sim: QueueSimulator, monkeypatch: pytest.MonkeyPatch
     ):
@@ -311,7 +339,7 @@ class TestTotalsLine:
         assert "; 2 read" in line and "$0.0435" not in line
 
     def test_a_range_sums_its_rows_and_names_the_hubs_any_time_total(self):
-        hour = TimeRange(since=0.0, label="the last hour")
+        hour = TimeRange(since=0.0, label="in the last hour")
         totals = HistoryTotals(self.tally("0.04"), 2_500, Decimal("761.42"), hour, complete=True)
         line = totals_line(totals).plain
         assert line.startswith("1 in the last hour, $0.04 (sum of these rows)")

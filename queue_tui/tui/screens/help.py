@@ -29,6 +29,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("H", "past generations, newest first: cost, user"),
             ("t", "time range: any, last hour, day, week"),
+            ("T", "a range of your own: since (36h, 2026-11-29), until"),
             ("s", "summary: spend and count per model, day"),
             ("a", "load every row of the range"),
             ("r", "reload from the newest"),

@@ -57,11 +57,13 @@ from queue_tui.core.history import (
     Summary,
     Tally,
     TimeRange,
+    time_range,
 )
 from queue_tui.core.money import format_money
 from queue_tui.sanitize import clean
 from queue_tui.tui.presentation import status_style, theme_status_styles
 from queue_tui.tui.screens.detail import DetailScreen
+from queue_tui.tui.screens.time_range import Custom, TimeRangeScreen
 from queue_tui.tui.widgets.detail_pane import DetailNotes, DetailPane
 from queue_tui.tui.widgets.footer import DashboardFooter
 
@@ -97,11 +99,16 @@ SUMMARY_GROUPS = 12
 GROUP_MAX = 24
 
 
-def _range(index: int, now: float) -> TimeRange:
+def _range(index: int, custom: Custom | None, now: float) -> TimeRange:
+    if custom is not None:
+        try:
+            return time_range(*custom, now)
+        except ValueError:
+            pass  # checked when it was typed; a moment cannot turn invalid since
     label, seconds = RANGES[index]
     if seconds is None:
         return TimeRange()
-    return TimeRange(since=now - seconds, label=f"the {label}")
+    return TimeRange(since=now - seconds, label=f"in the {label}")
 
 
 class HistoryTable(DataTable[Text]):
@@ -293,7 +300,7 @@ def totals_line(totals: HistoryTotals) -> Text:
         return text
     if totals.time_range.bounded:
         so_far = "" if totals.complete else " so far"
-        text.append(f"{listed.count:,} in {totals.time_range.label}{so_far}, ", style="bold")
+        text.append(f"{listed.count:,} {totals.time_range.label}{so_far}, ", style="bold")
         text.append(format_money(listed.spend), style="bold")
         text.append(" (sum of these rows)", style="dim")
     else:
@@ -340,6 +347,7 @@ class HistoryScreen(Screen[None]):
     BINDINGS: ClassVar = [
         Binding("escape,H", "close", "Queue"),
         Binding("t", "cycle_range", "Range"),
+        Binding("T", "custom_range", "Since…", show=False),
         Binding("s", "toggle_summary", "Summary"),
         Binding("r", "reload", "Reload"),
         Binding("a", "load_all", "Load all"),
@@ -454,6 +462,8 @@ class HistoryScreen(Screen[None]):
         #: The queue's filters the history was read with (the search is not applied).
         self.filters = filters
         self.range_index = 0
+        #: `T`: the since and until texts typed (they win over `range_index`).
+        self.custom_range: Custom | None = None
         self.pager = self._new_pager()
         #: The rows loaded, by id, and their ids newest first (the table's order).
         self.rows: dict[str, PastGeneration] = {}
@@ -584,7 +594,7 @@ class HistoryScreen(Screen[None]):
         return HistoryPager(
             self.client,
             self.filters.with_(search=None),
-            time_range=_range(self.range_index, self.clock()),
+            time_range=_range(self.range_index, self.custom_range, self.clock()),
             page_size=self.page_size,
         )
 
@@ -740,8 +750,11 @@ class HistoryScreen(Screen[None]):
     def _show_header(self) -> None:
         text = Text(end="", no_wrap=True, overflow="ellipsis")
         text.append("History", style="bold")
-        text.append(f"  {RANGES[self.range_index][0]}", style="bold")
-        text.append(" (t)", style="dim")
+        if self.custom_range is None:
+            text.append(f"  {RANGES[self.range_index][0]}", style="bold")
+        else:
+            text.append(f"  {self.time_range.label.removeprefix('in ')}", style="bold")
+        text.append(" (t, T)", style="dim")
         described = self.filters.with_(search=None).describe()
         text.append(f"  {clean(described, max_len=120)}" if described else "  every generation")
         if self.filters.search:
@@ -769,7 +782,7 @@ class HistoryScreen(Screen[None]):
                 (f"Asked again in {self._retry_delay():.0f}s (r: now).", "dim"),
             )
         elif not self.rows and pager.done and not self.fetching:
-            where = f" in {self.time_range.label}" if self.time_range.bounded else ""
+            where = f" {self.time_range.label}" if self.time_range.bounded else ""
             message = Text(f"No generations{where} for these filters.", style="dim")
         was_message = self._message_text is not None
         self.body.set_class(message is not None, "-message")
@@ -830,7 +843,7 @@ class HistoryScreen(Screen[None]):
         self.summary_panel.show(self.summary, note)
 
     def _range_words(self) -> str:
-        return f"in {self.time_range.label}" if self.time_range.bounded else ""
+        return self.time_range.label if self.time_range.bounded else ""
 
     def _tick(self) -> None:
         # The pane's relative times ("3m ago"); repaints only when they change.
@@ -856,9 +869,23 @@ class HistoryScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_cycle_range(self) -> None:
-        self.range_index = (self.range_index + 1) % len(RANGES)
+        if self.custom_range is not None:
+            self.custom_range = None  # back to the presets, where they were left
+        else:
+            self.range_index = (self.range_index + 1) % len(RANGES)
         self.reload()
         self.notify(f"History: {RANGES[self.range_index][0]}", timeout=2, markup=False)
+
+    def action_custom_range(self) -> None:
+        since, until = self.custom_range or (None, None)
+
+        def apply(custom: Custom | None) -> None:
+            if custom is None:
+                return
+            self.custom_range = None if custom == (None, None) else custom
+            self.reload()
+
+        self.app.push_screen(TimeRangeScreen(self.clock, since or "", until or ""), apply)
 
     def action_reload(self) -> None:
         self.reload()
