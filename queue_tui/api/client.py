@@ -64,6 +64,10 @@ GENERATIONS_PATH = "/api/ai/generations"
 MODELS_PATH = "/api/ai/models"
 #: The header a `queue-tui serve` relay puts on every answer (its version).
 RELAY_HEADER = "X-Queue-Tui-Relay"
+#: And its own link to the hub: `RELAY_UPSTREAM_OK`, or a short phrase of what is wrong
+#: ("stale 42s (unreachable)").
+RELAY_UPSTREAM_HEADER = "X-Queue-Tui-Relay-Upstream"
+RELAY_UPSTREAM_OK = "ok"
 #: The history's `page_size` bounds (the spec's; a hub may cap it lower).
 HISTORY_PAGE_SIZE_MAX = 1000
 #: Status codes meaning "this hub does not offer that".
@@ -181,6 +185,9 @@ class QueueClient:
         #: The relay's version when the last answer came from a `queue-tui serve` relay
         #: (its `X-Queue-Tui-Relay` header), None when from a hub (or before any answer).
         self.via_relay: str | None = None
+        #: That relay's word on its own link to the hub when it is not ok (cleaned);
+        #: None while it is, or when the answer came from a hub.
+        self.relay_upstream: str | None = None
         headers = {"User-Agent": f"queue-tui/{__version__}", "Accept": "application/json"}
         add_secret(settings.token)
         if settings.token and not settings.token_is_insecure:
@@ -287,9 +294,11 @@ class QueueClient:
     def _note_relay(self, headers: httpx.Headers) -> None:
         value = headers.get(RELAY_HEADER)
         if value is None:
-            self.via_relay = None
-        else:
-            self.via_relay = clean(value, max_len=40) or "?"
+            self.via_relay = self.relay_upstream = None
+            return
+        self.via_relay = clean(value, max_len=40) or "?"
+        upstream = clean(headers.get(RELAY_UPSTREAM_HEADER, RELAY_UPSTREAM_OK), max_len=60)
+        self.relay_upstream = None if upstream in (RELAY_UPSTREAM_OK, "") else upstream
 
     def _raise_for_status(self, status: int, headers: httpx.Headers, body: bytes) -> None:
         if status < 300:
@@ -645,6 +654,8 @@ def _connect_reason(exc: httpx.ConnectError) -> str:
 
 __all__ = [
     "RELAY_HEADER",
+    "RELAY_UPSTREAM_HEADER",
+    "RELAY_UPSTREAM_OK",
     "CancelOutcome",
     "FetchResult",
     "HistoryUnavailableError",

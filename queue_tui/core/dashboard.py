@@ -592,6 +592,7 @@ class DashboardModel:
         return StatusState(
             host=self.settings.display_host,
             via_relay=self.client.via_relay,
+            relay_upstream=self.client.relay_upstream,
             paused=poller.paused,
             waiting=self.changes_waiting if poller.paused else 0,
             error=link.error,

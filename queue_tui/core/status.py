@@ -78,6 +78,9 @@ class StatusState:
     #: The answers come from a `queue-tui serve` relay (its version), not the hub: the
     #: host reads "<host> via relay".
     via_relay: str | None = None
+    #: That relay's own link to the hub when it is not ok ("stale 42s (unreachable)"):
+    #: "via relay · upstream stale 42s (unreachable)".
+    relay_upstream: str | None = None
     paused: bool = False
     #: While paused: rows with changes the screen holds back until `p` resumes.
     waiting: int = 0

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
-from queue_tui.demo.encoding import hub_json
+from queue_tui.api.wire import hub_json
 
 log = logging.getLogger(__name__)
 

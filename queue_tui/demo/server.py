@@ -18,8 +18,9 @@ What clients send to ``POST`` endpoints is kept in ``sim.received`` (see
 `QueueSimulator.received`).
 
 Route handlers stay small: they parse, call the simulator, and shape the answer with
-the helpers below, so cross-cutting behaviour (auth checks, fault injection, latency)
-belongs in Starlette middleware passed through ``create_app(middleware=...)``.
+the hub's wire helpers (`queue_tui.api.wire`, shared with the relay), so cross-cutting
+behaviour (auth checks, fault injection, latency) belongs in Starlette middleware passed
+through ``create_app(middleware=...)``.
 """
 
 from __future__ import annotations
@@ -37,11 +38,19 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
-from queue_tui.demo.encoding import hub_json
+from queue_tui.api.wire import (
+    KEEPALIVE,
+    EventStreamResponse,
+    HubJSONResponse,
+    error_response,
+    format_sse,
+    invalid_params,
+    list_filters,
+    not_found,
+)
 from queue_tui.demo.simulator import (
     MEDIA_TYPES,
     ROW_SHAPES,
@@ -60,8 +69,6 @@ __all__ = [
     "COMPLETED_EVENT",
     "DemoServer",
     "create_app",
-    "error_response",
-    "format_sse",
     "run_server",
 ]
 
@@ -69,72 +76,11 @@ log = logging.getLogger(__name__)
 
 COMPLETED_EVENT = "media_generation_completed"
 OTHER_EVENT = "workspace_updated"
-LIST_FILTERS = ("namespace", "model", "media_type", "status", "repo", "folder")
 #: The history's largest page: lower than the spec's 1000, so clients must follow
 #: `total_pages` (and tests page through a few thousand rows).
 HISTORY_PAGE_CAP = 100
 #: The spec's default and bounds of `page_size`.
 HISTORY_PAGE_SIZE = (50, 1, 1000)
-
-
-class HubJSONResponse(JSONResponse):
-    """JSON like the hub sends it (`hub_json`)."""
-
-    def render(self, content: Any) -> bytes:
-        return hub_json(content)
-
-
-def error_response(status_code: int, error_type: str, title: str) -> Response:
-    """The hub's error envelope: ``{"error": {"type", "title"}, "status": "error"}``."""
-    body = {"error": {"type": error_type, "title": title}, "status": "error"}
-    return HubJSONResponse(body, status_code=status_code)
-
-
-def not_found() -> Response:
-    return error_response(404, "resource_not_found", "Generation not found")
-
-
-def invalid_params(title: str) -> Response:
-    return error_response(422, "invalid_params", title)
-
-
-def format_sse(event: str, data: Any) -> bytes:
-    """One SSE message: ``event: <name>\\ndata: <json>\\n\\n``."""
-    return b"event: " + event.encode() + b"\ndata: " + hub_json(data) + b"\n\n"
-
-
-KEEPALIVE = b": keep-alive\n\n"
-
-
-class EventStreamResponse(StreamingResponse):
-    """Starlette's `StreamingResponse` with plain asyncio tasks instead of an anyio task
-    group: the stream runs until it ends or the client disconnects, whichever is first.
-
-    Why: the first anyio task group of a process imports anyio's asyncio backend (about
-    15 ms), and `queue-tui --demo` opens this stream in-process while it starts, so that
-    cost landed before the first rows were painted. Same behaviour otherwise: on
-    disconnect the event generator is cancelled (its `finally` unsubscribes), an error
-    in the stream propagates, and a background task runs after a normal end.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        spec = scope.get("asgi", {}).get("spec_version", "2.0")
-        if scope["type"] != "http" or tuple(map(int, spec.split("."))) >= (2, 4):
-            await super().__call__(scope, receive, send)  # no task group on these paths
-            return
-        stream = asyncio.ensure_future(self.stream_response(send))
-        listen = asyncio.ensure_future(self.listen_for_disconnect(receive))
-        try:
-            await asyncio.wait((stream, listen), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (stream, listen):
-                task.cancel()
-            await asyncio.gather(stream, listen, return_exceptions=True)
-        for task in (stream, listen):
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-        if self.background is not None:
-            await self.background()
 
 
 def _sim(request: Request) -> QueueSimulator:
@@ -149,15 +95,7 @@ def _sim(request: Request) -> QueueSimulator:
 
 def _list_filters(request: Request) -> dict[str, str | None] | Response:
     """The queue's filters from the query, or the hub's 422 for a bad value."""
-    filters: dict[str, str | None] = {}
-    for name in LIST_FILTERS:
-        value = request.query_params.get(name)
-        filters[name] = value if value else None
-    if filters["media_type"] is not None and filters["media_type"] not in MEDIA_TYPES:
-        return invalid_params(f"Invalid media_type: must be one of {', '.join(MEDIA_TYPES)}")
-    if filters["status"] is not None and filters["status"] not in STATUSES:
-        return invalid_params(f"Invalid status: must be one of {', '.join(STATUSES)}")
-    return filters
+    return list_filters(request.query_params, statuses=STATUSES, media_types=MEDIA_TYPES)
 
 
 async def list_queue(request: Request) -> Response:

@@ -6,6 +6,6 @@
 - `app.py`: the Starlette app serving the hub's read API, `/api/events`, `/healthz`,
   `/metrics`; the viewer-token check; `serve` (uvicorn).
 
-Layers: the relay uses `api` and `core` (and the demo hub's response helpers, so its
-answers are shaped like the hub's); never the UI.
+Layers: the relay uses `api` (`api/wire.py` shapes its answers like the hub's) and
+`core`; never the UI, the CLI or the demo hub.
 """

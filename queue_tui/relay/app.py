@@ -1,9 +1,11 @@
 """The relay's HTTP face: the hub's read API answered from `Relay`, `/api/events` with ids
 and replay, `/healthz`, `/metrics`; the viewer-token check; `serve` (uvicorn).
 
-Answers are shaped like the hub's (the demo hub's `HubJSONResponse` and error envelope),
-so every existing client works pointed at the relay. Every answer carries
-`X-Queue-Tui-Relay: <version>` (a client can tell it talks to a relay).
+Answers are shaped like the hub's (`queue_tui.api.wire`: its JSON, error envelope and
+SSE framing), so every existing client works pointed at the relay. Every answer carries
+`X-Queue-Tui-Relay: <version>` (a client can tell it talks to a relay) and
+`X-Queue-Tui-Relay-Upstream` (its own link to the hub: `ok`, or `stale 42s (unreachable)`;
+viewers' status bars show it).
 
 Security: the hub token lives in the relay's `QueueClient` and is never copied into an
 answer, a log line or a metric (pass-through bodies are redacted of it too). Viewer
@@ -19,7 +21,7 @@ import contextlib
 import hmac
 import ipaddress
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,18 +35,19 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from queue_tui import __version__
-from queue_tui.api.client import RELAY_HEADER
+from queue_tui.api.client import RELAY_HEADER, RELAY_UPSTREAM_HEADER
 from queue_tui.api.errors import QueueError, UnreachableError
 from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import API_MEDIA_TYPES, API_STATUSES, Generation
-from queue_tui.demo.encoding import hub_json
-from queue_tui.demo.server import (
+from queue_tui.api.wire import (
     KEEPALIVE,
-    LIST_FILTERS,
     EventStreamResponse,
     HubJSONResponse,
+    error_body,
     error_response,
-    invalid_params,
+    format_sse,
+    hub_json,
+    list_filters,
     not_found,
 )
 from queue_tui.logsetup import RedactingFilter, redact
@@ -114,7 +117,7 @@ class ViewerTokens:
 
 
 def _plain_error(status: int, error_type: str, title: str, send_headers: list) -> tuple:
-    body = hub_json({"error": {"type": error_type, "title": title}, "status": "error"})
+    body = hub_json(error_body(error_type, title))
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
@@ -124,12 +127,16 @@ def _plain_error(status: int, error_type: str, title: str, send_headers: list) -
 
 
 class RelayGate:
-    """ASGI middleware: the relay header on every answer, and the viewer-token check
-    (401 in the hub's error envelope) before anything else runs."""
+    """ASGI middleware: the relay headers on every answer (its version, and its link to
+    the hub as `upstream` says it at that moment), and the viewer-token check (401 in
+    the hub's error envelope) before anything else runs."""
 
-    def __init__(self, app: ASGIApp, tokens: ViewerTokens | None) -> None:
+    def __init__(
+        self, app: ASGIApp, tokens: ViewerTokens | None, upstream: Callable[[], str]
+    ) -> None:
         self.app = app
         self.tokens = tokens
+        self.upstream = upstream
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -147,6 +154,7 @@ class RelayGate:
                     401,
                     "unauthorized",
                     "this relay needs a viewer token: Authorization: Bearer <token>",
+                    # (Not the upstream's state: that is for viewers only.)
                     [(b"www-authenticate", b'Bearer realm="queue-tui relay"'), header],
                 )
                 await send({"type": "http.response.start", "status": 401, "headers": headers})
@@ -156,7 +164,12 @@ class RelayGate:
 
         async def with_header(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), header]}
+                upstream = (
+                    RELAY_UPSTREAM_HEADER.lower().encode(),
+                    self.upstream().encode("ascii", "replace"),
+                )
+                headers = [*message.get("headers", []), header, upstream]
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, with_header)
@@ -171,12 +184,8 @@ def _relay(request: Request) -> Relay:
 
 def _asked(request: Request) -> QueueFilters | Response:
     """The queue's filters from the query, or the hub's 422 for a bad value."""
-    values = {name: request.query_params.get(name) or None for name in LIST_FILTERS}
-    if values["media_type"] is not None and values["media_type"] not in API_MEDIA_TYPES:
-        return invalid_params(f"Invalid media_type: must be one of {', '.join(API_MEDIA_TYPES)}")
-    if values["status"] is not None and values["status"] not in API_STATUSES:
-        return invalid_params(f"Invalid status: must be one of {', '.join(API_STATUSES)}")
-    return QueueFilters(**values)
+    values = list_filters(request.query_params, statuses=API_STATUSES, media_types=API_MEDIA_TYPES)
+    return values if isinstance(values, Response) else QueueFilters(**values)
 
 
 def _upstream_error(error: QueueError) -> Response:
@@ -245,14 +254,6 @@ async def metrics(request: Request) -> Response:
     return Response(relay.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
-def format_event(event_id: str, event: str, data: Any) -> bytes:
-    """One SSE message with its id: `id:`, `event:`, `data:` (one line of JSON)."""
-    return (
-        b"id: " + event_id.encode() + b"\nevent: " + event.encode() + b"\ndata: "
-        + hub_json(data) + b"\n\n"
-    )  # fmt: skip
-
-
 async def stream_events(request: Request) -> Response:
     relay = _relay(request)
     events = relay.log
@@ -277,7 +278,7 @@ async def stream_events(request: Request) -> Response:
                     "buffer, or from an earlier run of the relay; what the buffer holds "
                     "follows, ask the queue for the rest",
                 }
-                head += format_event(f"{events.run_id}-0", GAP_EVENT, note)
+                head += format_sse(GAP_EVENT, note, f"{events.run_id}-0")
             for item in replay:
                 head += _sse(events.event_id(item), item)
                 sent = item.seq
@@ -303,7 +304,7 @@ async def stream_events(request: Request) -> Response:
 
 
 def _sse(event_id: str, item: Emitted) -> bytes:
-    return format_event(event_id, item.event, item.data)
+    return format_sse(item.event, item.data, event_id)
 
 
 async def pass_through(request: Request) -> Response:
@@ -412,7 +413,7 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.relay = relay
     app.state.keepalive = float(keepalive)
-    return RelayGate(app, tokens)  # type: ignore[return-value]
+    return RelayGate(app, tokens, relay.upstream_note)  # type: ignore[return-value]
 
 
 # -- serving ---------------------------------------------------------------------------------
@@ -490,7 +491,6 @@ __all__ = [
     "ViewerTokens",
     "check_bind",
     "create_app",
-    "format_event",
     "is_loopback",
     "parse_bind",
     "serve",

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from queue_tui.api.client import QueueClient
+from queue_tui.api.client import RELAY_UPSTREAM_OK, QueueClient
 from queue_tui.api.errors import QueueError
 from queue_tui.api.filters import SERVER_SPECS, QueueFilters
 from queue_tui.api.models import ACTIVE_STATUSES, Generation
@@ -276,6 +276,19 @@ class Relay:
                 why += f": {self.last_error.message}"
             return False, why
         return True, f"last good poll {age:.1f}s ago"
+
+    def upstream_note(self) -> str:
+        """The relay's link to the hub in a few words, for viewers' status bars (the
+        `RELAY_UPSTREAM_HEADER` of every answer): `RELAY_UPSTREAM_OK` while the last poll
+        was good, else how old the rows are and the fault's kind (a fixed word: no hub
+        text, no token)."""
+        error = self.last_error
+        if self.last_good is None:
+            return "no answer yet" + (f" ({error.kind})" if error is not None else "")
+        if error is None:
+            return RELAY_UPSTREAM_OK
+        age = max(0.0, time.time() - self.last_good)
+        return f"stale {age:.0f}s ({error.kind})"
 
     # -- answers ---------------------------------------------------------------------------
 

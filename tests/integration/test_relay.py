@@ -6,16 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
+import re
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from starlette.middleware import Middleware
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from queue_tui.api.client import QueueClient
 from queue_tui.api.filters import QueueFilters
@@ -23,103 +20,20 @@ from queue_tui.config import Settings
 from queue_tui.core.outcomes import COMPLETED_EVENT, EventsState, LifecycleWatcher
 from queue_tui.core.tracker import Tracker
 from queue_tui.demo.clock import FakeClock
-from queue_tui.demo.server import DemoServer, _threaded_server, create_app
-from queue_tui.demo.simulator import QueueSimulator
 from queue_tui.relay.app import RELAY_HEADER, ViewerTokens
-from queue_tui.relay.app import create_app as create_relay_app
-from queue_tui.relay.state import OUTCOME_EVENT, Relay
+from queue_tui.relay.state import OUTCOME_EVENT
+from tests.integration.relay_kit import (
+    HUB_TOKEN,
+    INTERVAL,
+    START,
+    Hub,
+    RelayServer,
+    make_relay,
+    until,
+    wait_until,
+)
 
-HUB_TOKEN = "hub-secret-token-0123456789abcdef"
 VIEWER_TOKEN = "viewer-token-abcdefghijklmnop"
-INTERVAL = 0.5
-START = 1_764_000_000.0
-
-
-class CountRequests:
-    """Counts the hub's requests by path, and the Authorization headers it was sent."""
-
-    def __init__(self, app: ASGIApp, counts: Counter[str], auth: set[str]) -> None:
-        self.app, self.counts, self.auth = app, counts, auth
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            self.counts[scope["path"]] += 1
-            for key, value in scope["headers"]:
-                if key == b"authorization":
-                    self.auth.add(value.decode())
-        await self.app(scope, receive, send)
-
-
-class Hub:
-    def __init__(self, clock: FakeClock) -> None:
-        self.counts: Counter[str] = Counter()
-        self.auth: set[str] = set()
-        self.clock = clock
-        app = create_app(
-            QueueSimulator(7, clock),
-            keepalive=0.5,
-            tick=0.05,
-            middleware=[Middleware(CountRequests, counts=self.counts, auth=self.auth)],
-        )
-        self.server = DemoServer(app)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-class RelayServer:
-    """The relay's app under uvicorn in a thread (lifespan on: it polls from the start)."""
-
-    def __init__(self, relay: Relay, **app_kwargs: object) -> None:
-        import uvicorn
-
-        self.relay = relay
-        app = create_relay_app(relay, keepalive=0.5, **app_kwargs)  # type: ignore[arg-type]
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="none"
-        )
-        self.server = _threaded_server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> RelayServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "relay did not start"
-            time.sleep(0.01)
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
-
-
-def _relay(url: str, clock: Callable[[], float]) -> Relay:
-    settings = Settings(host=url, token=HUB_TOKEN, interval=INTERVAL, timeout=2.0)
-    return Relay(
-        QueueClient(settings),
-        filters=settings.filters,
-        interval=INTERVAL,
-        linger=600,
-        resolve_limit=30,
-        clock=clock,
-    )
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -136,7 +50,7 @@ def hub(clock: FakeClock) -> Iterator[Hub]:
 
 @pytest.fixture
 def relay(hub: Hub, clock: FakeClock) -> Iterator[RelayServer]:
-    with RelayServer(_relay(hub.url, clock)) as server:
+    with RelayServer(make_relay(hub.url, clock)) as server:
         wait_until(lambda: server.relay.polls >= 1)
         yield server
 
@@ -330,7 +244,7 @@ def test_writes_are_refused_unless_allowed(hub: Hub, relay: RelayServer) -> None
 
 def test_viewer_tokens_are_checked_on_every_request(hub: Hub, clock: FakeClock) -> None:
     tokens = ViewerTokens({VIEWER_TOKEN: "alice"})
-    with RelayServer(_relay(hub.url, clock), tokens=tokens) as server:
+    with RelayServer(make_relay(hub.url, clock), tokens=tokens) as server:
         wait_until(lambda: server.relay.polls >= 1)
         for path in ("/api/ai/queue", "/metrics", "/healthz", "/api/events"):
             response = httpx.get(f"{server.url}{path}", headers={"Authorization": "Bearer wrong"})
@@ -348,7 +262,7 @@ def test_healthz_turns_503_when_the_hub_goes_away(clock: FakeClock) -> None:
     hub = Hub(clock)
     hub.server.start()
     try:
-        with RelayServer(_relay(hub.url, clock)) as server:
+        with RelayServer(make_relay(hub.url, clock)) as server:
             wait_until(lambda: httpx.get(f"{server.url}/healthz").status_code == 200)
             hub.server.stop()
             wait_until(lambda: httpx.get(f"{server.url}/healthz").status_code == 503)
@@ -359,13 +273,6 @@ def test_healthz_turns_503_when_the_hub_goes_away(clock: FakeClock) -> None:
             assert httpx.get(f"{server.url}/api/ai/queue").status_code == 503
     finally:
         hub.server.stop()
-
-
-async def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 def test_a_watcher_that_reconnects_gets_exactly_the_events_it_missed(
@@ -385,10 +292,10 @@ def test_a_watcher_that_reconnects_gets_exactly_the_events_it_missed(
         async with _viewer(relay.url) as client:
             watcher = LifecycleWatcher(client, Tracker(clock=clock), INTERVAL, backoff_cap=0.05)
 
-            async def session(until: Callable[[], bool], what: str) -> None:
+            async def session(done: Callable[[], bool], what: str) -> None:
                 task = asyncio.create_task(watcher.run_event_stream(lambda events: None))
                 try:
-                    await _until(until, what)
+                    await until(done, what)
                 finally:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -406,7 +313,7 @@ def test_a_watcher_that_reconnects_gets_exactly_the_events_it_missed(
             assert left_at is not None
             # Away: generations finish and the relay hands their events to nobody.
             clock.advance(120)
-            await _until(lambda: len(completed_after(left_at)) >= 3, "events while away")
+            await until(lambda: len(completed_after(left_at)) >= 3, "events while away")
             missed = completed_after(left_at)
             await session(
                 lambda: watcher.last_event_id == log.event_id(list(log.since(left_at)[0])[-1]),
@@ -421,17 +328,26 @@ def test_a_watcher_that_reconnects_gets_exactly_the_events_it_missed(
     asyncio.run(watch())
 
 
-def test_a_dashboard_pointed_at_a_relay_says_via_relay(relay: RelayServer) -> None:
+def test_a_dashboard_pointed_at_a_relay_says_via_relay_and_the_relays_trouble(
+    hub: Hub, relay: RelayServer
+) -> None:
     from queue_tui.tui.app import QueueApp
     from queue_tui.tui.widgets.status_bar import StatusBar
     from tests.ui.on_screen import widget_lines
 
-    async def run() -> str:
-        settings = Settings(host=relay.url, interval=60.0, timeout=5.0)
+    async def run() -> tuple[str, str]:
+        settings = Settings(host=relay.url, interval=INTERVAL, timeout=5.0)
         app = QueueApp(settings, client=QueueClient(settings), remember=False)
         async with app.run_test(size=(120, 30)) as pilot:
-            await _until(lambda: app.polls > 0, "the first poll")
+            await until(lambda: app.polls > 0, "the first poll")
             await pilot.pause()
-            return "\n".join(widget_lines(app, app.query_one(StatusBar)))
+            fine = "\n".join(widget_lines(app, app.query_one(StatusBar)))
+            # The hub goes away behind the relay: the relay's rows stop being fresh.
+            await asyncio.to_thread(hub.server.stop)
+            await until(lambda: "upstream" in app.query_one(StatusBar).text, "the relay's word")
+            await pilot.pause()
+            return fine, "\n".join(widget_lines(app, app.query_one(StatusBar)))
 
-    assert "127.0.0.1" in (bar := asyncio.run(run())) and "via relay" in bar, bar
+    fine, trouble = asyncio.run(run())
+    assert "127.0.0.1" in fine and "via relay" in fine and "upstream" not in fine, fine
+    assert re.search(r"via relay · upstream stale \d+s \(unreachable\)", trouble), trouble

@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from queue_tui.api.errors import UnreachableError
 from queue_tui.api.models import parse_generation
+from queue_tui.api.wire import format_sse
 from queue_tui.cli import main
 from queue_tui.core.tracker import EventKind, LifecycleEvent
 from queue_tui.relay.app import (
@@ -18,7 +19,6 @@ from queue_tui.relay.app import (
     ViewerTokenError,
     ViewerTokens,
     check_bind,
-    format_event,
     parse_bind,
 )
 from queue_tui.relay.metrics import MAX_MODELS, OTHER, RelayMetrics
@@ -79,7 +79,7 @@ def test_a_viewer_too_slow_to_keep_up_is_ended_not_buffered_forever() -> None:
 
 
 def test_sse_messages_have_an_id_and_one_line_of_json() -> None:
-    text = format_event("run-3", "media_generation_completed", {"error": "a\nb"}).decode()
+    text = format_sse("media_generation_completed", {"error": "a\nb"}, "run-3").decode()
     assert text == ('id: run-3\nevent: media_generation_completed\ndata: {"error":"a\\nb"}\n\n')
 
 

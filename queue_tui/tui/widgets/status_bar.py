@@ -166,8 +166,11 @@ def _segments(state: StatusState, compact: bool) -> dict[str, _Segment]:
         )
     else:
         parts["live"] = _Segment([[("● live", "bold $success")]])
-    # Each shorter host keeps "via relay": which link the rows come through.
+    # Each shorter host keeps "via relay": which link the rows come through, and the
+    # relay's own trouble with the hub (its rows may be older than they look).
     via: list[Piece] = [(" via relay", "$text-muted")] if state.via_relay else []
+    if state.via_relay and state.relay_upstream:
+        via.append((f" · upstream {clean(state.relay_upstream, max_len=60)}", "bold $warning"))
     parts["host"] = _Segment(
         [[(clean(state.host, max_len=n), "bold"), *via] for n in (60, 24, 12)] + [[]]
     )
