@@ -410,7 +410,7 @@ def test_forbidden_sequences_are_really_in_the_payloads():
 async def test_a_lone_surrogate_in_an_extra_key_keeps_the_row_and_shows_its_params(
     clock: FakeClock, sim: QueueSimulator, terminal: list[str]
 ):
-    # The hub sends a lone surrogate as its JSON escape, `\ud800` (demo/encoding.hub_json).
+    # The hub sends a lone surrogate as its JSON escape, `\ud800` (api/wire.hub_json).
     gid = "surrogate-key-0001"
     key = "x" + chr(0xD800) + "y"
     sim.add_row(

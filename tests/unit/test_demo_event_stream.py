@@ -1,5 +1,5 @@
 """The demo hub's event stream runs without an anyio task group (see
-`queue_tui.demo.server.EventStreamResponse`): opening it in-process, as `queue-tui
+`queue_tui.api.wire.EventStreamResponse`): opening it in-process, as `queue-tui
 --demo` does while it starts, does not import anyio's asyncio backend, and a client
 that goes away still ends the stream (the simulator loses its subscriber)."""
 
