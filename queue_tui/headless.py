@@ -141,7 +141,9 @@ class _Loop:
         if self._outage_since is not None:
             lasted = fmt_duration(self._monotonic() - self._outage_since)
             self._outage_since = None
-            self._err(f"queue-tui: the hub answers again (after {lasted})")
+            # A relay is what answered (it says so on every answer), not the hub.
+            who = "the relay" if self.poller.client.via_relay else "the hub"
+            self._err(f"queue-tui: {who} answers again (after {lasted})")
 
     async def run(self, after_poll: Callable[[Snapshot | None], bool]) -> None:
         """Poll until `after_poll` returns True (it also runs after stream news)."""

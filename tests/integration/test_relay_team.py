@@ -366,7 +366,7 @@ def test_a_relay_restart_is_ridden_out_by_its_viewers(hub: Hub) -> None:
     # One line when the outage began, one when it ended; no traceback. (On a loaded
     # machine the relay itself may turn stale for a moment: another such pair.)
     outage = [e for e in events.err if e.startswith("queue-tui:")]
-    assert "answers again" in outage[-1], events.err
+    assert "the relay answers again" in outage[-1], events.err
     began = ["retrying with backoff" in e for e in outage]
     assert began == [True, False] * (len(outage) // 2), events.err
     assert not any("Traceback" in e for e in events.err), events.err
