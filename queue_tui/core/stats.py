@@ -24,12 +24,13 @@ Definitions (documented in the README):
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation
-from functools import lru_cache
 from operator import attrgetter
 
 from queue_tui.api.filters import QueueFilters
@@ -95,13 +96,34 @@ def normalise_error(message: str | None) -> str:
     A traceback is keyed on its exception line."""
     if not message:
         return "(no message)"
-    return _normalise(message)
-
-
-@lru_cache(maxsize=4096)
-def _normalise(message: str) -> str:
     # Cached: the same finished rows are grouped again at every poll, and the regexes
-    # are the costliest part of `compute_stats`. Bounded; the history holds the messages.
+    # are the costliest part of `compute_stats`. A long message is keyed by its digest,
+    # so the cache never keeps a message after its row has left the history.
+    key = message if len(message) <= _KEY_TEXT_MAX else _digest(message)
+    cache = _NORMALISED
+    found = cache.get(key)
+    if found is not None:
+        cache.move_to_end(key)
+        return found
+    found = cache[key] = _normalise(message)
+    if len(cache) > NORMALISED_KEPT:
+        cache.popitem(last=False)
+    return found
+
+
+#: Normalised messages kept (least recently used out): more than a busy hub's distinct
+#: messages in a statistics window; each holds at most `_KEY_TEXT_MAX` + `GROUP_KEY_LEN`
+#: characters, so the cache stays well under a megabyte whatever the hub sends.
+NORMALISED_KEPT = 1024
+_KEY_TEXT_MAX = 256
+_NORMALISED: OrderedDict[str | bytes, str] = OrderedDict()
+
+
+def _digest(message: str) -> bytes:
+    return hashlib.blake2b(message.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+
+
+def _normalise(message: str) -> str:
     text = clean(message, multiline=True).strip()
     if text.startswith("Traceback"):
         text = error_headline(text, max_len=None)
@@ -515,6 +537,7 @@ def estimate_queued_cost(
 
 
 __all__ = [
+    "NORMALISED_KEPT",
     "FailureGroup",
     "ModelEstimate",
     "ModelStats",
