@@ -3,15 +3,21 @@
 python benchmarks/_runner.py bare [--tick]
     A bare Textual app painting one Static ("bench-ready"); with --tick it rewrites
     a clock in that Static every second (the floor of a live Textual app).
-python benchmarks/_runner.py floor [--no-gc-pause]
+python benchmarks/_runner.py floor [--no-gc-pause] [--page URL]
     The start-up floor of the dashboard: the same bare app, after importing first
     what the dashboard must have loaded before it can paint a row (click for the CLI,
     httpx for HTTP, `queue_tui.api.models` for parsing, with pydantic), then Textual,
     each with the cyclic collector paused as `queue_tui.cli` imports them
     (`imports_paused_gc`); --no-gc-pause imports them with the collector running.
-python benchmarks/_runner.py hub --rows N
+    --page URL: it paints only after fetching and parsing that hub's first page.
+python benchmarks/_runner.py hub --rows N [--churn SHARE] [--every SECONDS]
     The demo hub on loopback serving N active rows that never change (the
-    simulator's clock is stopped). Prints its URL on the first line of stdout.
+    simulator's clock is stopped), or with --churn that share of them changing every
+    --every seconds. Prints its URL on the first line of stdout.
+python benchmarks/_runner.py poll-floor URL [--interval SECONDS]
+    Only fetches the hub's queue page and parses it (json, the models), every interval.
+python benchmarks/_runner.py keys -- ARGS
+    The real CLI, marking on the terminal when a timed key's effect is shown.
 python benchmarks/_runner.py dashboard --rows N [--sort COLUMN] [--report FILE] [--stock-textual]
     The real dashboard (QueueApp) on an in-process demo hub holding N rows, with
     the app's clock and the hub's clock stopped and no timed polls, so it writes
@@ -48,7 +54,9 @@ def stock_textual() -> None:
     textual_patches.install_crop_fix = lambda: False  # type: ignore[assignment]
 
 
-def run_bare(tick: bool) -> None:
+def run_bare(tick: bool, page: str | None = None) -> None:
+    """With `page` (a hub's URL), the Static shows "bench-ready" only once the first page
+    of `GET /api/ai/queue` is fetched and parsed (json and the models), as a row needs."""
     from textual.app import App, ComposeResult
     from textual.widgets import Static
 
@@ -56,11 +64,14 @@ def run_bare(tick: bool) -> None:
         BINDINGS = [("q", "quit", "Quit")]
 
         def compose(self) -> ComposeResult:
-            yield Static("bench-ready", id="static")
+            yield Static("" if page else "bench-ready", id="static")
 
-        def on_mount(self) -> None:
+        async def on_mount(self) -> None:
             if tick:
                 self.set_interval(1.0, self._tick)
+            if page:
+                rows = await fetch_first_page(page)
+                self.query_one("#static", Static).update(f"bench-ready {rows}")
 
         def _tick(self) -> None:
             self.query_one("#static", Static).update(
@@ -70,11 +81,26 @@ def run_bare(tick: bool) -> None:
     BareApp().run()
 
 
+async def fetch_first_page(url: str) -> int:
+    """One `GET /api/ai/queue` with httpx, parsed and validated as the client does (json,
+    then the models); returns the rows."""
+    import json
+
+    import httpx
+
+    from queue_tui.api.models import parse_queue_page
+
+    # No certificate store for a plain-http hub, as the dashboard's client.
+    async with httpx.AsyncClient(base_url=url, verify=url.startswith("https:")) as http:
+        response = await http.get("/api/ai/queue")
+    return len(parse_queue_page(json.loads(response.content)).generations)
+
+
 #: What the dashboard must have imported before its first row: the CLI, HTTP, parsing.
 FLOOR_MODULES = ("click", "httpx", "queue_tui.api.models")
 
 
-def run_floor(gc_pause: bool) -> None:
+def run_floor(gc_pause: bool, page: str | None = None) -> None:
     """`run_bare` after the imports a row needs, in the dashboard's order (they, then
     Textual), each with the collector paused as `queue_tui.cli` does (unless not)."""
     import importlib
@@ -88,7 +114,7 @@ def run_floor(gc_pause: bool) -> None:
     with paused():  # as `cli.main` imports the app
         import textual.app
         import textual.widgets  # noqa: F401
-    run_bare(tick=False)
+    run_bare(tick=False, page=page)
 
 
 def frozen_hub_sim(rows: int, start: float) -> Any:
@@ -105,10 +131,32 @@ def frozen_hub_sim(rows: int, start: float) -> Any:
     return sim
 
 
-def run_hub(rows: int) -> None:
+def run_hub(rows: int, churn: float = 0.0, every: float = 2.0) -> None:
+    """With `churn`, that share of the rows (at least one) changes every `every` seconds:
+    a queued row starts processing, or a processing row's start moves back 1-30 s."""
+    import random
+    import threading
+
     from queue_tui.demo.server import DemoServer
 
     sim = frozen_hub_sim(rows, time.time())
+    if churn > 0:
+        rng = random.Random(rows)
+        ids = [row["generation_id"] for row in sim.list()]
+        per_tick = max(1, round(rows * churn))
+
+        def change() -> None:
+            while True:
+                time.sleep(every)
+                for gid in rng.sample(ids, min(per_tick, len(ids))):
+                    row = dict(sim.get(gid))
+                    if row["status"] == "queued":
+                        row.update(status="processing", started_at=int(time.time()))
+                    else:
+                        row["started_at"] = (row.get("started_at") or 0) - rng.randint(1, 30)
+                    sim.add_row(row)
+
+        threading.Thread(target=change, daemon=True).start()
     with DemoServer(sim=sim) as server:
         print(server.url, flush=True)
         try:
@@ -116,6 +164,99 @@ def run_hub(rows: int) -> None:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+def run_poll_floor(url: str, interval: float) -> None:
+    """The CPU floor of a dashboard polling `url`: one `GET /api/ai/queue` every
+    `interval` seconds over one kept-alive connection, the body parsed and validated as
+    the client does (json, then the models), nothing else. Prints "ready" once the first
+    page is parsed."""
+    import httpx
+
+    from queue_tui.api.models import parse_queue_page
+
+    async def loop() -> None:
+        async with httpx.AsyncClient(base_url=url, verify=False) as http:
+            first = True
+            while True:
+                started = time.monotonic()
+                response = await http.get("/api/ai/queue")
+                parse_queue_page(json.loads(response.content))
+                if first:
+                    print("ready", flush=True)
+                    first = False
+                await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(loop())
+
+
+#: The marker `run_keys` writes (an OSC the terminal ignores) once a key's effect is
+#: on screen: ESC ] 9999 ; k<n> BEL, n counting the timed keys from 1.
+KEY_MARK = "\x1b]9999;k{}\x07"
+
+
+def run_keys(cli_args: list[str]) -> None:
+    """The real CLI (`queue-tui ARGS`), which also writes `KEY_MARK` to the terminal
+    right after the first frame that shows a key's effect: j/k the cursor one row
+    down/up, G/g on the last/first row, s another sort column, / the search field
+    focused, a letter the rows filtered by it. Other keys are not timed."""
+    from textual import events
+    from textual.screen import Screen
+    from textual.widgets import Input
+
+    from queue_tui.cli import main as cli_main
+    from queue_tui.tui.app import QueueApp
+
+    pending: list[tuple[int, Any]] = []
+    count = [0]
+
+    def effect(app: Any, key: str, character: str | None) -> Any:
+        table = app.table
+        row, sort = table.cursor_row, table.sort_column
+        if character and character.isalpha() and isinstance(app.focused, Input):
+            text = app.focused.value + character
+            return lambda: app.filters.search == text
+        if key == "j":
+            return lambda: table.cursor_row == row + 1
+        if key == "k":
+            return lambda: table.cursor_row == row - 1
+        if key == "G":
+            return lambda: table.cursor_row == table.row_count - 1
+        if key == "g":
+            return lambda: table.cursor_row == 0
+        if key == "s":
+            return lambda: table.sort_column != sort
+        if key == "slash":
+            return lambda: isinstance(app.focused, Input) and app.focused.id == "search"
+        return None
+
+    original_event = QueueApp.on_event
+    original_refresh = Screen._compositor_refresh
+
+    seen: list[Any] = [None]
+
+    async def on_event(self: Any, event: Any) -> None:
+        # A key the focused widget does not handle comes back to the app (bubbles): once.
+        if isinstance(event, events.Key) and event is not seen[0]:
+            seen[0] = event
+            check = effect(self, event.key, event.character)
+            if check is not None:
+                count[0] += 1
+                pending.append((count[0], check))
+        await original_event(self, event)
+
+    def compositor_refresh(self: Any) -> None:
+        original_refresh(self)
+        if pending:
+            done = [(n, check) for n, check in pending if check()]
+            for item in done:
+                pending.remove(item)
+                self.app._driver.write(KEY_MARK.format(item[0]))
+
+    QueueApp.on_event = on_event  # type: ignore[method-assign]
+    Screen._compositor_refresh = compositor_refresh  # type: ignore[method-assign]
+    cli_main(cli_args, prog_name="queue-tui")
 
 
 def run_dashboard(rows: int, sort: str | None, report: str | None) -> None:
@@ -233,8 +374,9 @@ def run_dashboard(rows: int, sort: str | None, report: str | None) -> None:
     BenchDashboard(settings, client=client, clock=clock).run()
 
 
-def run_phases(report: str) -> None:
-    """Where start-up time goes: the same path as `queue-tui --demo`, time-stamped.
+def run_phases(report: str, cli_args: list[str] | None = None) -> None:
+    """Where start-up time goes: the same path as `queue-tui --demo` (or `cli_args`),
+    time-stamped.
 
     Each stamp is taken once (the first time its point is reached); `startup.py` prints
     the time between consecutive stamps."""
@@ -315,7 +457,7 @@ def run_phases(report: str) -> None:
     LifecycleWatcher.backfill = backfill  # type: ignore[method-assign]
     if original_freeze is not None:
         app_module.freeze_long_lived = freeze  # type: ignore[attr-defined]
-    cli.main(["--demo"], prog_name="queue-tui", standalone_mode=False)
+    cli.main(cli_args or ["--demo"], prog_name="queue-tui", standalone_mode=False)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -325,8 +467,16 @@ def main(argv: list[str] | None = None) -> None:
     bare.add_argument("--tick", action="store_true")
     floor = sub.add_parser("floor")
     floor.add_argument("--no-gc-pause", action="store_true")
+    floor.add_argument("--page", metavar="URL", help="paint after fetching the hub's first page")
     hub = sub.add_parser("hub")
     hub.add_argument("--rows", type=int, default=500)
+    hub.add_argument("--churn", type=float, default=0.0, help="share of rows changing")
+    hub.add_argument("--every", type=float, default=2.0, help="seconds between changes")
+    floor_poll = sub.add_parser("poll-floor")
+    floor_poll.add_argument("url")
+    floor_poll.add_argument("--interval", type=float, default=2.0)
+    keys = sub.add_parser("keys")
+    keys.add_argument("args", nargs="*")
     dash = sub.add_parser("dashboard")
     dash.add_argument("--rows", type=int, default=500)
     dash.add_argument("--sort")
@@ -334,6 +484,7 @@ def main(argv: list[str] | None = None) -> None:
     dash.add_argument("--stock-textual", action="store_true")
     phases = sub.add_parser("phases")
     phases.add_argument("--report", required=True)
+    phases.add_argument("args", nargs="*", help="the CLI's arguments (default: --demo)")
     cli = sub.add_parser("cli")
     cli.add_argument("--stock-textual", action="store_true")
     cli.add_argument("args", nargs="*")
@@ -343,11 +494,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.mode == "bare":
         run_bare(args.tick)
     elif args.mode == "floor":
-        run_floor(gc_pause=not args.no_gc_pause)
+        run_floor(gc_pause=not args.no_gc_pause, page=args.page)
     elif args.mode == "hub":
-        run_hub(args.rows)
+        run_hub(args.rows, args.churn, args.every)
+    elif args.mode == "poll-floor":
+        run_poll_floor(args.url, args.interval)
+    elif args.mode == "keys":
+        run_keys(args.args)
     elif args.mode == "phases":
-        run_phases(args.report)
+        run_phases(args.report, args.args)
     elif args.mode == "cli":
         from queue_tui.cli import main as cli_main
 

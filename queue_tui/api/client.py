@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -47,11 +48,13 @@ from queue_tui.api.models import (
     ModelPrices,
     PageShapeError,
     QueuePage,
+    RowIndex,
     keep_unchanged,
     parse_generation,
     parse_history_page,
     parse_model_prices,
     parse_queue_page,
+    parse_queue_text,
 )
 from queue_tui.logsetup import add_secret, redact
 from queue_tui.sanitize import clean
@@ -177,7 +180,7 @@ class QueueClient:
         self.settings = settings
         #: The last page parsed per query: query -> (body digest, page), the few most
         #: recent queries (the dashboard's view, the status lists it asks for).
-        self._last_pages: dict[tuple[tuple[str, str], ...], tuple[bytes, QueuePage]] = {}
+        self._last_pages: dict[tuple[tuple[str, str], ...], tuple[bytes, QueuePage, RowIndex]] = {}
         #: Pages parsed from a body (not reused from the last one), and rows of those
         #: that are the previous page's objects: for tests.
         self.pages_parsed = 0
@@ -198,6 +201,7 @@ class QueueClient:
             transport=transport,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             follow_redirects=False,
+            verify=_needs_tls(settings.host, transport),
         )
 
     @property
@@ -418,12 +422,23 @@ class QueueClient:
         last = pages.get(query)
         if last is not None and last[0] == digest:
             return last[1]
-        page = self._parse_page(body)
+        # Only the rows whose text changed are validated (`parse_queue_text`); any other
+        # body is decoded whole, as before.
+        parsed = None
+        with contextlib.suppress(UnicodeDecodeError):
+            parsed = parse_queue_text(body.decode(), last[2] if last is not None else {})
+        if parsed is not None:
+            page, index = parsed
+            if last is not None:
+                before = {id(g) for g in last[1].generations}
+                self.rows_kept += sum(1 for g in page.generations if id(g) in before)
+        else:
+            page, index = self._parse_page(body), {}
+            if last is not None:
+                self.rows_kept += keep_unchanged(page, last[1])
         self.pages_parsed += 1
-        if last is not None:
-            self.rows_kept += keep_unchanged(page, last[1])
         pages.pop(query, None)
-        pages[query] = (digest, page)
+        pages[query] = (digest, page, index)
         while len(pages) > LAST_PAGES:
             del pages[next(iter(pages))]
         return page
@@ -624,6 +639,15 @@ def _item_path(generation_id: str) -> str:
     """`/api/ai/queue/{id}` with the id percent-encoded: an id from the hub is data, and
     `../x` or `a?b` must not change which resource is asked for."""
     return f"{QUEUE_PATH}/{quote(generation_id, safe='')}"
+
+
+def _needs_tls(host: str, transport: httpx.AsyncBaseTransport | None) -> bool:
+    """Whether the client's own transport needs the certificate store: loading it takes
+    30-50 ms of start-up. A plain-http host, reached without a proxy, never speaks TLS
+    (redirects are not followed, every path is relative), so it is not loaded then."""
+    if transport is not None or not host.lower().startswith("http://"):
+        return True
+    return bool(urllib.request.getproxies())
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:

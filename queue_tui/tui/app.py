@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
-import webbrowser
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -40,27 +40,17 @@ from queue_tui.api.errors import QueueError
 from queue_tui.api.filters import SERVER_FILTERS, QueueFilters
 from queue_tui.api.models import Generation, valid_id
 from queue_tui.config import Settings
-from queue_tui.core.actions import Kind, Plan, plan_cancel, plan_resubmit, run_plan
 from queue_tui.core.dashboard import DashboardModel, Toast, model_name, short_id
 from queue_tui.core.gc_policy import RELEASE_EVERY, freeze_long_lived, release_free_heap
 from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
 from queue_tui.core.prices import PriceBook
-from queue_tui.core.stats import QueuedCost, estimate_queued_cost
+from queue_tui.core.stats import QueuedCost, QueueStats, estimate_queued_cost
+from queue_tui.core.status import FRESH_INTERVALS
 from queue_tui.core.tracker import LifecycleEvent
 from queue_tui.sanitize import clean, safe_url
 from queue_tui.state import CHOOSABLE_COLUMNS, UiState, load_state, save_state, state_path
-from queue_tui.tui.browser import no_browser_reason
 from queue_tui.tui.messages import FiltersChanged, LifecycleNews, PollErrored, PollSucceeded
-from queue_tui.tui.screens.columns import ColumnChooserScreen
-from queue_tui.tui.screens.confirm_cancel import (
-    ConfirmCancelScreen,
-    confirm_many,
-    describe_plan,
-    describe_resubmit,
-)
-from queue_tui.tui.screens.detail import DetailScreen
-from queue_tui.tui.screens.help import HelpScreen
-from queue_tui.tui.screens.history import RANGES, HistoryScreen
+from queue_tui.tui.render_caches import TRIM_EVERY, trim_render_caches
 from queue_tui.tui.screens.too_small import guard_size
 from queue_tui.tui.textual_patches import install as install_textual_patches
 from queue_tui.tui.widgets.detail_pane import DetailPane
@@ -72,6 +62,13 @@ from queue_tui.tui.widgets.status_bar import (
     StatusBar,
 )
 
+# The screens, the bulk actions and the browser are imported where they are first used:
+# nothing of them is needed to paint the first row (benchmarks/startup_installed.py).
+if TYPE_CHECKING:
+    from queue_tui.core.actions import Plan
+    from queue_tui.tui.screens.detail import DetailScreen
+    from queue_tui.tui.screens.history import HistoryScreen
+
 log = logging.getLogger(__name__)
 
 #: Seconds before the poll loop restarts after an unexpected (non-hub) exception.
@@ -82,6 +79,11 @@ PAGE_SHOWN_WAIT = 1.0
 #: shows rows (one paint) instead of an empty table repainted a moment later. A hub
 #: slower than this gets the empty frame first, as before.
 FIRST_FRAME_WAIT = 0.25
+#: A poll that brings the very page shown last (byte-identical body: the client hands back
+#: the same page object) only updates the status bar; rows, stats and ETAs, which then
+#: move only with time, are rendered again at most this often (an idle queue polled
+#: every 2 s otherwise re-renders them all every poll).
+SAME_PAGE_RENDER_EVERY = 10.0
 #: From this width the stats panel sits beside (or below) the table; narrower, it takes
 #: the table's place (see app.tcss).
 STATS_BESIDE_TABLE = 120
@@ -174,6 +176,11 @@ class QueueApp(App[None]):
         self.follow_ups = 0
         #: Set once the screen has painted the last page posted (see `_post_outcome`).
         self._page_shown = asyncio.Event()
+        #: The page the rows were last rendered from, and when (`_same_page`).
+        self._rendered_page: object | None = None
+        self._rendered_at = 0.0
+        #: The snapshot whose stats the poll worker computed (`_post_outcome`).
+        self._stats_for: Snapshot | None = None
         #: While `on_mount` waits for the first page (see `_first_frame`).
         self._first_page: asyncio.Future[PollSucceeded | PollErrored] | None = None
         self._detail_screen: DetailScreen | None = None
@@ -186,6 +193,10 @@ class QueueApp(App[None]):
         self.table = GenerationsTable(clock=clock, id="table")
         self.detail = DetailPane(clock=clock, id="detail")
         self.filter_bar = FilterBar(settings.filters, id="filter-bar")
+        #: The detail pane is filled in only after the first frame (`_update_detail`).
+        self._first_frame_painted = False
+        #: The cyclic collector is paused until the first frame (`on_load`).
+        self._gc_paused = False
         self.status_bar = StatusBar(id="status-bar")
         self.stats_panel = StatsPanel(id="stats")
 
@@ -248,11 +259,32 @@ class QueueApp(App[None]):
         self.detail.notes_for = self.model.detail_notes
         self.set_interval(1.0, self.tick)
         self.set_interval(RELEASE_EVERY, release_free_heap)  # all day: core/gc_policy.py
+        self.set_interval(TRIM_EVERY, trim_render_caches)  # all day: tui/render_caches.py
         self._first_page = asyncio.get_running_loop().create_future()
         self._poll_loop()
-        self._event_stream_loop()
         guard_size(self)
         await self._first_frame(self._first_page)
+        # What the first row does not need comes once it is painted.
+        self.call_after_refresh(self._after_first_frame)
+
+    def on_load(self) -> None:
+        # The collector waits for the first frame: what start-up makes (widgets, styles,
+        # the first page) lives on, and is collected once and frozen after the first page
+        # is painted (`freeze_long_lived`); collections before would walk it for nothing.
+        self._gc_paused = gc.isenabled()
+        gc.disable()
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
+    def _after_first_frame(self) -> None:
+        """The collector again, the detail pane's content, then the event stream."""
+        self._resume_gc()
+        self._first_frame_painted = True
+        self._update_detail()
+        self._event_stream_loop()
 
     async def _first_frame(self, first: asyncio.Future[PollSucceeded | PollErrored]) -> None:
         """Apply the first poll's outcome before the first frame, if it comes quickly.
@@ -279,6 +311,7 @@ class QueueApp(App[None]):
             guard_size(self, event.size)
 
     async def on_unmount(self) -> None:
+        self._resume_gc()
         self.workers.cancel_group(self, "poller")
         self.workers.cancel_group(self, "events")
         with contextlib.suppress(Exception):
@@ -312,6 +345,13 @@ class QueueApp(App[None]):
             # The tracker sees every page first, here in the worker: the UI then
             # renders from the tracker, while the worker goes on to resolve what vanished.
             self.model.observe_snapshot(outcome)
+            if outcome.result.page is not self._rendered_page:
+                # The stats of the new page too, here: between these steps (each tens of
+                # ms at 10,000 rows) the loop handles the keys pressed meanwhile.
+                await asyncio.sleep(0)
+                self.model.refresh_stats(self.clock())
+                self._stats_for = outcome
+            await asyncio.sleep(0)
             self._page_shown.clear()
             self._post(PollSucceeded(outcome))
             # The follow-up requests (and parsing their answers) wait until the page is
@@ -349,11 +389,33 @@ class QueueApp(App[None]):
         if self.holding:
             self._update_status()  # a poll that was out when `p` was pressed
             return
+        if not connected_again and self._same_page(snapshot):
+            if not self._status_fresh():
+                self._update_status()  # "updated just now" again, at once
+            # Else only the latency moved: the next tick shows it (one repaint a second).
+            return
+        self._rendered_page = snapshot.result.page
+        self._rendered_at = self._monotonic()
         self.filter_bar.learn_models({g.model_name for g in self.page_rows})
-        self.refresh_stats(self.clock())
+        stats = self.model.stats
+        if self._stats_for is snapshot and stats is not None:
+            self._show_stats(stats)  # computed in the poll worker
+        else:
+            self.refresh_stats(self.clock())
         self.render_rows()
         self.announce()
         self.show_toasts(connected_again)
+
+    def _same_page(self, snapshot: Snapshot) -> bool:
+        """The page already rendered, with nothing new to tell and the stats panel shut:
+        the tick keeps the times moving, so rendering it again would change nothing but
+        what moves with time (stats, ETAs), which `SAME_PAGE_RENDER_EVERY` catches up."""
+        return (
+            snapshot.result.page is self._rendered_page
+            and not self.model.has_news
+            and not self.stats_visible
+            and self._monotonic() - self._rendered_at < SAME_PAGE_RENDER_EVERY
+        )
 
     def on_poll_errored(self, message: PollErrored) -> None:
         toasts = self.model.page_failed(message.failure)
@@ -369,6 +431,16 @@ class QueueApp(App[None]):
         and pending rows and the finished ones that linger (as of the last render)."""
         return self.model.view.rows
 
+    def _status_fresh(self) -> bool:
+        """The bar says the rows are fresh ("live", "updated just now", no fault)."""
+        state = self.status_bar.state
+        return (
+            state.error is None
+            and not state.stale
+            and state.since_ok is not None
+            and state.since_ok < FRESH_INTERVALS * state.interval
+        )
+
     def render_rows(self) -> None:
         """Diff the model's rows (client-side filters applied) into the table."""
         now = self.clock()
@@ -379,7 +451,9 @@ class QueueApp(App[None]):
 
     def refresh_stats(self, now: float) -> None:
         """Once per poll (and after a filter change): stats, ETAs, the stats panel."""
-        stats = self.model.refresh_stats(now)
+        self._show_stats(self.model.refresh_stats(now))
+
+    def _show_stats(self, stats: QueueStats) -> None:
         self.table.etas = stats.etas
         if self.stats_visible:
             self.stats_panel.show(stats, self.queued_cost())
@@ -449,6 +523,8 @@ class QueueApp(App[None]):
         )
 
     def _update_detail(self, now: float | None = None) -> None:
+        if not self._first_frame_painted:
+            return  # rendering the selected row's details would delay the first row
         now = self.clock() if now is None else now
         empty = self.table.row_count == 0
         self.detail.empty_message = (
@@ -526,6 +602,8 @@ class QueueApp(App[None]):
         self.remember()
 
     def action_choose_columns(self) -> None:
+        from queue_tui.tui.screens.columns import ColumnChooserScreen
+
         if not isinstance(self.screen, ColumnChooserScreen):
             self.push_screen(ColumnChooserScreen(self.table.chosen_columns, self.choose_columns))
 
@@ -534,8 +612,17 @@ class QueueApp(App[None]):
     def on_filters_changed(self, message: FiltersChanged) -> None:
         self.filters = message.filters
         self.poller.set_filters(message.filters)
-        self.refresh_stats(self.clock())
+        # The rows first: they are what the key changed. The stats (each pass over every
+        # row matches the filters again: as long as the rows at 10,000) once they are
+        # painted, and the rows again only if the ETAs moved.
         self.render_rows()
+        self.call_after_refresh(self._refresh_stats_for_filters)
+
+    def _refresh_stats_for_filters(self) -> None:
+        etas = self.table.etas
+        self.refresh_stats(self.clock())
+        if self.table.etas != etas:
+            self.render_rows()
 
     @on(GenerationsTable.RowHighlighted, "#table")
     def _row_highlighted(self) -> None:
@@ -647,6 +734,8 @@ class QueueApp(App[None]):
         gen = self.table.selected_generation
         if gen is None:
             return
+        from queue_tui.tui.screens.detail import DetailScreen
+
         screen = DetailScreen(gen, clock=self.clock)
         screen.pane.notes_for = self.model.detail_notes
         self._detail_screen = screen
@@ -661,6 +750,8 @@ class QueueApp(App[None]):
             return self._detail_screen.pane.generation
         if self.in_history:
             # The History view's row (or its full-screen detail): `c` and `o` act on it.
+            from queue_tui.tui.screens.detail import DetailScreen
+
             screen = self.screen
             if isinstance(screen, DetailScreen):
                 return screen.pane.generation
@@ -687,6 +778,8 @@ class QueueApp(App[None]):
         if self.screen is not self._main_screen:
             return
         if history is None:
+            from queue_tui.tui.screens.history import HistoryScreen
+
             history = self.history_screen = HistoryScreen(
                 self.client, self.filters, clock=self.clock
             )
@@ -705,6 +798,9 @@ class QueueApp(App[None]):
         if self.settings.read_only:
             self.action_refuse("cancelling")
             return
+        from queue_tui.core.actions import plan_cancel
+        from queue_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
+
         if self.model.marked and self._detail_screen is None:
             self._act_on_many(plan_cancel(self.model, None, self.table.ordered_ids))
             return
@@ -742,6 +838,8 @@ class QueueApp(App[None]):
         if self.settings.read_only:
             self.action_refuse("resubmitting")
             return
+        from queue_tui.core.actions import plan_resubmit
+
         # The marked rows, except from the full-screen detail (it is about one row).
         many = bool(self.model.marked) and self._detail_screen is None
         selected = None if many else self._focused_generation()
@@ -749,6 +847,13 @@ class QueueApp(App[None]):
 
     def _act_on_many(self, plan: Plan) -> None:
         """Ask (how many, the first few, what is left out), then run the plan."""
+        from queue_tui.core.actions import Kind
+        from queue_tui.tui.screens.confirm_cancel import (
+            confirm_many,
+            describe_plan,
+            describe_resubmit,
+        )
+
         if not plan.targets:
             self.notify(plan.nothing_message(), severity="warning", markup=False, timeout=5)
             return
@@ -767,6 +872,8 @@ class QueueApp(App[None]):
     async def _run_plan(self, plan: Plan) -> None:
         """The requests, a few at a time (`core.actions.run_plan`); each result shows in
         its row as it lands, then one summary toast."""
+        from queue_tui.core.actions import run_plan
+
         tally = await run_plan(self.model, plan, lambda _gid: self.render_rows())
         self.show_toasts([tally.summary()])
         if tally.already or tally.new_ids:
@@ -941,6 +1048,10 @@ class QueueApp(App[None]):
     @work(thread=True, exit_on_error=False, group="browser")
     def _open_in_browser(self, url: str) -> None:
         # In a thread: finding the browser may start a process (xdg-settings).
+        import webbrowser
+
+        from queue_tui.tui.browser import no_browser_reason
+
         reason = no_browser_reason()
         if reason is None:
             self.call_from_thread(self.notify, f"Opening {url}", markup=False, timeout=3)
@@ -958,6 +1069,8 @@ class QueueApp(App[None]):
         )
 
     def action_help(self) -> None:
+        from queue_tui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -1044,6 +1157,8 @@ class QueueApp(App[None]):
 
     def _history_commands(self, history: HistoryScreen, screen: Screen) -> Iterable[SystemCommand]:
         """The palette over the History view: its own actions, no queue action."""
+        from queue_tui.tui.screens.history import RANGES
+
         following = RANGES[(history.range_index + 1) % len(RANGES)][0]
         commands: list[tuple[str, str, Callable[[], object]]] = [
             ("Back to the queue", "Close the History view (esc, H)", self.back_to_queue),

@@ -28,6 +28,8 @@ SCRIPTS = [
     "memory",
     "memory_soak",
     "history_stream",
+    "startup_installed",
+    "big_queue",
 ]
 TARGET_LINE = re.compile(r"^target: .+: (MET|NOT MET)$", re.MULTILINE)
 RATIO_LINE = re.compile(r"\d\.\d{3}x$", re.MULTILINE)
@@ -44,6 +46,30 @@ EXPECTED = {
         re.compile(r"^   dashboard / floor +\d+\.\d{3}x$", re.M),
         re.compile(r"^   the floor (alone )?is \d+\.\d\dx: ", re.M),
     ],
+    "startup_installed": [
+        re.compile(rf"^   {name} \(median\) +\d+\.\d ms$", re.M)
+        for name in (
+            r"queue-tui --host URL \(hub in another process\)",
+            r"queue-tui --demo",
+            r"floor: bare app after click, httpx, pydantic",
+            r"floor \+ the first page fetched and parsed",
+            r"bare Textual app",
+        )
+    ]
+    + [
+        re.compile(rf"^   {name} +\d+\.\d{{3}}x$", re.M)
+        for name in (r"--host / floor", r"--demo / floor", r"--host / \(floor \+ page\)")
+    ],
+    "big_queue": [
+        # (--quick: the floor may use no clock tick of CPU in its short window: inf.)
+        re.compile(r"^   dashboard / floor, CPU +(\d+\.\d{3}|inf)x$", re.M),
+        re.compile(
+            r"^   \d[\d,]* rows: median / p95 / max +[\d.]+ ms / [\d.]+ ms / [\d.]+ ms$", re.M
+        ),
+        re.compile(r"^target: key p95 at [\d,]+ rows <= 2.0x at [\d,]+ ", re.M),
+        re.compile(r"^target: key max at [\d,]+ rows <= 4.0x at [\d,]+ ", re.M),
+    ],
+    "memory": [re.compile(r"^target: extra peak per row at [\d,]+ rows <= 4 KiB", re.M)],
     "memory_soak": [
         re.compile(rf"^   {name}: growth after warm-up \(whole run\) +[+-]\d+\.\d\d MB/hour", re.M)
         for name in (r"queue-tui --demo --chaos", r"queue-tui --interval 1, flaky hub")
@@ -97,7 +123,7 @@ def test_floor_imports_a_rows_libraries_before_textual(gc_pause: bool) -> None:
     models, then Textual, as the dashboard does; collector paused unless told not to."""
     code = (
         "import gc, json, sys; sys.path.insert(0, sys.argv[1]); import _runner\n"
-        "def report(tick):\n"
+        "def report(tick, page=None):\n"
         "    print(json.dumps([list(sys.modules), gc.get_freeze_count(), tick]))\n"
         "_runner.run_bare = report\n"
         "_runner.main(sys.argv[2:])"
