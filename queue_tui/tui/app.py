@@ -260,9 +260,8 @@ class QueueApp(App[None]):
         self.set_interval(1.0, self.tick)
         self.set_interval(RELEASE_EVERY, release_free_heap)  # all day: core/gc_policy.py
         self.set_interval(TRIM_EVERY, trim_render_caches)  # all day: tui/render_caches.py
-        self._first_page = asyncio.get_running_loop().create_future()
-        self._poll_loop()
         guard_size(self)
+        assert self._first_page is not None  # on_load made it
         await self._first_frame(self._first_page)
         # What the first row does not need comes once it is painted.
         self.call_after_refresh(self._after_first_frame)
@@ -273,6 +272,9 @@ class QueueApp(App[None]):
         # is painted (`freeze_long_lived`); collections before would walk it for nothing.
         self._gc_paused = gc.isenabled()
         gc.disable()
+        # The first poll goes out now: the hub answers while Textual starts up.
+        self._first_page = asyncio.get_running_loop().create_future()
+        self._poll_loop()
 
     def _resume_gc(self) -> None:
         if self._gc_paused:
@@ -280,9 +282,11 @@ class QueueApp(App[None]):
             gc.enable()
 
     def _after_first_frame(self) -> None:
-        """The collector again, the detail pane's content, then the event stream."""
+        """The collector again, the filter widgets, the detail pane's content, then the
+        event stream."""
         self._resume_gc()
         self._first_frame_painted = True
+        self.filter_bar.populate()
         self._update_detail()
         self._event_stream_loop()
 

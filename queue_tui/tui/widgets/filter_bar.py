@@ -82,45 +82,72 @@ class FilterBar(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
-        self._initial = filters or QueueFilters()
+        #: The filters for widgets not mounted yet (`populate`).
+        self._pending = filters or QueueFilters()
         #: Models seen, least recently seen first.
         self._models: OrderedDict[str, None] = OrderedDict()
-        if self._initial.model:
-            self._models[self._initial.model] = None
-        self._posted = self._initial
+        if self._pending.model:
+            self._models[self._pending.model] = None
+        self._posted = self._pending
+        self._populated = False
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        # One widget per declared filter (queue_tui/api/filters.py), in its order.
-        f = self._initial
+        # The rows hold their place from the first frame; their widgets come just after
+        # it (`populate`), so the queue's first rows do not wait for seven widgets.
+        yield FilterRow(id="filters-main")
+        yield FilterRow(id="filters-target")
+
+    def populate(self) -> None:
+        """Mount one widget per declared filter (queue_tui/api/filters.py), in its order,
+        showing the filters as set so far. Once; the app calls it after the first frame."""
+        if self._populated:
+            return
+        self._populated = True
+        f = self._pending
         for row, container in (("main", "filters-main"), ("target", "filters-target")):
-            with FilterRow(id=container):
-                for spec in FILTERS:
-                    if spec.row != row:
-                        continue
-                    value = getattr(f, spec.name)
-                    if spec.widget == "select":
-                        yield Select(
+            widgets: list[Widget] = []
+            for spec in FILTERS:
+                if spec.row != row:
+                    continue
+                value = getattr(f, spec.name) or ""
+                set_ = "-set" if value.strip() else ""
+                if spec.widget == "select":
+                    widgets.append(
+                        Select(
                             self._options(spec),
                             value=value or ALL,
                             allow_blank=False,
                             id=spec.name,
                             compact=True,
+                            classes=set_,
                         )
-                    else:
-                        yield Input(
-                            value=value or "",
+                    )
+                else:
+                    target = "target-input" if spec.widget == "input" else ""
+                    widgets.append(
+                        Input(
+                            value=value,
                             placeholder=spec.blank,
                             id=spec.name,
                             compact=True,
-                            classes="target-input" if spec.widget == "input" else "",
+                            classes=f"{target} {set_}".strip(),
                         )
+                    )
+            self.query_one(f"#{container}", FilterRow).mount_all(widgets)
+
+    @property
+    def populated(self) -> bool:
+        """Whether the filter widgets are mounted (`populate`)."""
+        return self._populated
 
     # -- public API ------------------------------------------------------------------
 
     @property
     def filters(self) -> QueueFilters:
-        """What the widgets say now."""
+        """What the widgets say now (before `populate`: what they will say)."""
+        if not self._populated:
+            return self._pending
         values: dict[str, str | None] = {}
         for spec in FILTERS:
             if spec.widget == "select":
@@ -145,22 +172,28 @@ class FilterBar(Widget):
                 new = True
         if not new:
             return
-        select = self.query_one("#model", Select)
-        current = select.value
+        current = self.filters.model or ALL
         while len(models) > MODEL_OPTIONS_KEPT:
             oldest = next(iter(models))
             if oldest == current:
                 models.move_to_end(oldest)  # the selected model stays offered
                 oldest = next(iter(models))
             del models[oldest]
+        if not self._populated:
+            return  # the options are made when the Select is (`populate`)
+        select = self.query_one("#model", Select)
         with self.prevent(Select.Changed):
             select.set_options(self._options(BY_NAME["model"]))
-            select.value = current if isinstance(current, str) else ALL
+            select.value = current
 
     def set_filters(self, filters: QueueFilters) -> None:
         """Put `filters` into the widgets (e.g. after 'clear all' or a palette command)."""
         if filters.model:
             self.learn_models([filters.model])
+        if not self._populated:
+            self._pending = filters
+            self._post_if_changed()
+            return
         with self.prevent(Select.Changed, Input.Changed):
             for spec in FILTERS:
                 value = getattr(filters, spec.name)
@@ -171,6 +204,10 @@ class FilterBar(Widget):
         self._post_if_changed()
 
     def focus_search(self) -> None:
+        if not self._populated:
+            self.populate()
+            self.call_after_refresh(self.focus_search)  # once the widgets are in
+            return
         self.query_one("#search", Input).focus()
 
     # -- events --------------------------------------------------------------------------
@@ -183,9 +220,6 @@ class FilterBar(Widget):
             values = list(spec.choices)
         label = status_label if spec.name == "status" else _plain_label
         return [_option(spec.blank, ALL)] + [_option(label(v), v) for v in values]
-
-    def on_mount(self) -> None:
-        self._mark_set()
 
     def _mark_set(self) -> None:
         """Highlight the widgets whose filter is set, so active filters stand out."""
