@@ -142,15 +142,9 @@ class QueueFilters:
         if not self.search:
             return True
         needle = self.search.casefold()
-        haystack = (
-            gen.generation_id,
-            gen.model_name,
-            gen.target,
-            gen.error_message or "",
-            gen.prompt or "",
-            gen.status,
-        )
-        return any(needle in h.casefold() for h in haystack)
+        if "\0" in needle:  # it could span two fields in `search_text`
+            return any(needle in text.casefold() for text in gen.search_fields())
+        return needle in gen.search_text
 
 
 if {f.name for f in fields(QueueFilters)} != set(BY_NAME):  # pragma: no cover

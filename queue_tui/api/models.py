@@ -15,6 +15,7 @@ a `Decimal` read from the digits the hub sent (`parse_money`), never a float.
 
 from __future__ import annotations
 
+import functools
 import json
 import json.scanner
 import math
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -295,6 +296,28 @@ class Generation(BaseModel):
     def target(self) -> str:
         parts = [self.target_namespace, self.target_repo, self.target_directory]
         return "/".join(p for p in parts if p)
+
+    def search_fields(self) -> tuple[str, ...]:
+        """What the free-text search looks in."""
+        return (
+            self.generation_id,
+            self.model_name,
+            self.target,
+            self.error_message or "",
+            self.prompt or "",
+            self.status,
+        )
+
+    @functools.cached_property
+    def search_text(self) -> str:
+        """`search_fields` casefolded, NUL-separated: made once per row, as every search
+        key checks every row."""
+        return "\0".join(self.search_fields()).casefold()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("search_text", None)  # made again from the fields as they are now
+        return copy
 
     def to_api(self) -> dict[str, Any]:
         """The row in the spec's shape (normalised names), extras after the spec fields."""

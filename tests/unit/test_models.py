@@ -408,3 +408,28 @@ def test_enum_constants_match_the_spec() -> None:
     assert list(API_STATUSES) == params["status"]["schema"]["enum"]
     assert list(API_MEDIA_TYPES) == params["media_type"]["schema"]["enum"]
     assert str(uuid.UUID(spec_row()["generation_id"]))
+
+
+def test_search_looks_in_id_model_target_error_prompt_and_status_as_they_are_now() -> None:
+    from queue_tui.api.filters import QueueFilters
+
+    gen = Generation(
+        generation_id="Gen-1",
+        model_name="Flux-Pro",
+        target_namespace="ox",
+        target_repo="Renders",
+        prompt="A Red Fox",
+        status="queued",
+    )
+
+    def found(text: str, row: Generation = gen) -> bool:
+        return QueueFilters(search=text).matches(row)
+
+    for text in ("gen-1", "FLUX", "ox/renders", "red fox", "QUEUED"):
+        assert found(text), text
+    assert not found("timeout")
+    assert not found("pro\0ox"), "a match never spans two fields"
+    # A row changed by a copy (an outcome, an error) is searched as it is now.
+    failed = gen.model_copy(update={"status": "failed", "error_message": "GPU timeout"})
+    assert found("timeout", failed) and found("failed", failed)
+    assert not found("queued", failed)
