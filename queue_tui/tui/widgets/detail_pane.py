@@ -377,6 +377,8 @@ class DetailPane(VerticalScroll):
         #: Supplies the app's notes for a generation (lifecycle, ETA, watched).
         self.notes_for: Callable[[Generation], DetailNotes] | None = None
         self.notes: DetailNotes = ()
+        #: The theme the status styles were worked out for, and those styles.
+        self._theme_styles: tuple[object, dict[str, Style]] | None = None
 
     def compose(self):  # type: ignore[override]
         yield self._body
@@ -406,15 +408,23 @@ class DetailPane(VerticalScroll):
         if gen is None:
             self._body.set_content(Text(self.empty_message, style="dim"))
         else:
-            try:
-                variables = self.app.get_css_variables()
-                styles = theme_status_styles(variables, dark=self.app.current_theme.dark)
-            except Exception:
-                styles = {}
+            styles = self._status_styles()
             self._body.set_content(
                 render_generation(gen, now, styles, notes), layout=not times_only
             )
         return True
+
+    def _status_styles(self) -> dict[str, Style]:
+        """The theme's status styles, worked out again only when the theme changes
+        (reading the CSS variables costs more than the rest of a render)."""
+        try:
+            theme = self.app.current_theme
+            if self._theme_styles is None or self._theme_styles[0] is not theme:
+                styles = theme_status_styles(self.app.get_css_variables(), dark=theme.dark)
+                self._theme_styles = (theme, styles)
+            return self._theme_styles[1]
+        except Exception:
+            return {}
 
     def plain_text(self, width: int = 200) -> str:
         """The pane's content as plain text (unwrapped at `width`), for tests and tools."""
