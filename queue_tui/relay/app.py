@@ -476,6 +476,8 @@ def serve(
         host=host,
         port=port,
         log_level=log_level,
+        # A line per viewer poll would drown the relay's own lines; /metrics counts them.
+        access_log=False,
         lifespan="on",
         ws="none",
         timeout_graceful_shutdown=2,
