@@ -116,6 +116,8 @@ def time_range(since: str | None, until: str | None, now: float) -> TimeRange:
         except ValueError as exc:
             raise ValueError(f"{flag}: {exc}, got {text!r}") from None
     start, end = moments["--since"], moments["--until"]
+    if start is not None and start[0] >= now:
+        raise ValueError(f"--since ({since!r}) is not in the past: nothing could match")
     if start is not None and end is not None and start[0] >= end[0]:
         raise ValueError(f"--since ({since!r}) is not before --until ({until!r})")
     if start is None and end is None:

@@ -372,3 +372,6 @@ def test_time_range_names_the_flag_and_refuses_an_empty_range() -> None:
         time_range("1h", "soon", NOW)
     with pytest.raises(ValueError, match=r"^--since \('1h'\) is not before --until \('2h'\)$"):
         time_range("1h", "2h", NOW)
+    for now_or_later in ("0m", "now", "2100-01-01"):
+        with pytest.raises(ValueError, match=r"^--since \(.*\) is not in the past"):
+            time_range(now_or_later, None, NOW)
