@@ -9,7 +9,8 @@ python benchmarks/_runner.py floor [--no-gc-pause] [--page URL]
     httpx for HTTP, `queue_tui.api.models` for parsing, with pydantic), then Textual,
     each with the cyclic collector paused as `queue_tui.cli` imports them
     (`imports_paused_gc`); --no-gc-pause imports them with the collector running.
-    --page URL: it paints only after fetching and parsing that hub's first page.
+    --page URL: it paints only after fetching and parsing that hub's first page;
+    --table: and shows its rows in Textual's DataTable (the plain way to paint rows).
 python benchmarks/_runner.py hub --rows N [--churn SHARE] [--every SECONDS]
     The demo hub on loopback serving N active rows that never change (the
     simulator's clock is stopped), or with --churn that share of them changing every
@@ -54,24 +55,33 @@ def stock_textual() -> None:
     textual_patches.install_crop_fix = lambda: False  # type: ignore[assignment]
 
 
-def run_bare(tick: bool, page: str | None = None) -> None:
+def run_bare(tick: bool, page: str | None = None, table: bool = False) -> None:
     """With `page` (a hub's URL), the Static shows "bench-ready" only once the first page
-    of `GET /api/ai/queue` is fetched and parsed (json and the models), as a row needs."""
+    of `GET /api/ai/queue` is fetched and parsed (json and the models), as a row needs;
+    with `table` too, in the same frame as the page's rows in Textual's DataTable."""
     from textual.app import App, ComposeResult
-    from textual.widgets import Static
+    from textual.widgets import DataTable, Static
 
     class BareApp(App[None]):
         BINDINGS = [("q", "quit", "Quit")]
 
         def compose(self) -> ComposeResult:
             yield Static("" if page else "bench-ready", id="static")
+            if table:
+                yield DataTable(id="table")
 
         async def on_mount(self) -> None:
             if tick:
                 self.set_interval(1.0, self._tick)
             if page:
                 rows = await fetch_first_page(page)
-                self.query_one("#static", Static).update(f"bench-ready {rows}")
+                if table:
+                    grid = self.query_one("#table", DataTable)
+                    grid.add_columns("status", "model", "media", "id")
+                    grid.add_rows(
+                        (g.status, g.model_name, g.media_type, g.generation_id[:8]) for g in rows
+                    )
+                self.query_one("#static", Static).update(f"bench-ready {len(rows)}")
 
         def _tick(self) -> None:
             self.query_one("#static", Static).update(
@@ -81,7 +91,7 @@ def run_bare(tick: bool, page: str | None = None) -> None:
     BareApp().run()
 
 
-async def fetch_first_page(url: str) -> int:
+async def fetch_first_page(url: str) -> list[Any]:
     """One `GET /api/ai/queue` with httpx, parsed and validated as the client does (json,
     then the models); returns the rows."""
     import json
@@ -93,14 +103,14 @@ async def fetch_first_page(url: str) -> int:
     # No certificate store for a plain-http hub, as the dashboard's client.
     async with httpx.AsyncClient(base_url=url, verify=url.startswith("https:")) as http:
         response = await http.get("/api/ai/queue")
-    return len(parse_queue_page(json.loads(response.content)).generations)
+    return list(parse_queue_page(json.loads(response.content)).generations)
 
 
 #: What the dashboard must have imported before its first row: the CLI, HTTP, parsing.
 FLOOR_MODULES = ("click", "httpx", "queue_tui.api.models")
 
 
-def run_floor(gc_pause: bool, page: str | None = None) -> None:
+def run_floor(gc_pause: bool, page: str | None = None, table: bool = False) -> None:
     """`run_bare` after the imports a row needs, in the dashboard's order (they, then
     Textual), each with the collector paused as `queue_tui.cli` does (unless not)."""
     import importlib
@@ -114,7 +124,7 @@ def run_floor(gc_pause: bool, page: str | None = None) -> None:
     with paused():  # as `cli.main` imports the app
         import textual.app
         import textual.widgets  # noqa: F401
-    run_bare(tick=False, page=page)
+    run_bare(tick=False, page=page, table=table)
 
 
 def frozen_hub_sim(rows: int, start: float) -> Any:
@@ -468,6 +478,7 @@ def main(argv: list[str] | None = None) -> None:
     floor = sub.add_parser("floor")
     floor.add_argument("--no-gc-pause", action="store_true")
     floor.add_argument("--page", metavar="URL", help="paint after fetching the hub's first page")
+    floor.add_argument("--table", action="store_true", help="with --page: its rows in a DataTable")
     hub = sub.add_parser("hub")
     hub.add_argument("--rows", type=int, default=500)
     hub.add_argument("--churn", type=float, default=0.0, help="share of rows changing")
@@ -494,7 +505,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.mode == "bare":
         run_bare(args.tick)
     elif args.mode == "floor":
-        run_floor(gc_pause=not args.no_gc_pause, page=args.page)
+        run_floor(gc_pause=not args.no_gc_pause, page=args.page, table=args.table)
     elif args.mode == "hub":
         run_hub(args.rows, args.churn, args.every)
     elif args.mode == "poll-floor":

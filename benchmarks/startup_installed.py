@@ -19,9 +19,13 @@ interpreter, side by side in alternating runs, medians, first paint in an 80x24 
   with httpx and parsed it (json, then the models), `_runner.py floor --page URL`: what
   any `--host` implementation must do before its first row, short of a faster library
   or a faster hub. Where a target proves out of reach, this shows what makes it so;
+- the floor + page + table: the same, painting the page's rows in Textual's DataTable
+  (`_runner.py floor --page URL --table`): the plain way to show them;
 - a bare Textual app painting one Static, `_runner.py bare`.
 
-Targets: `--host` <= 1.25x the floor, `--demo` <= 1.5x the floor. `--quick` (the smoke
+Targets: `--host` <= 1.25x the floor, `--demo` <= 1.5x the floor. As the first page
+alone takes most of what 1.25x leaves, a third line holds `--host` to 1.25x the floor +
+page: the best target that floor allows. `--quick` (the smoke
 test) skips the wheel and runs the project's own interpreter, once each: its figures
 are not the results.
 """
@@ -57,12 +61,13 @@ BARE_NEEDLES = (b"bench-ready",)
 HOST_TARGET = 1.25
 DEMO_TARGET = 1.5
 CACHE = Path(tempfile.gettempdir()) / "queue-tui-startup"
-PROGRAMS = ("host", "demo", "floor", "page", "bare")
+PROGRAMS = ("host", "demo", "floor", "page", "table", "bare")
 LABELS = {
     "host": "queue-tui --host URL (hub in another process)",
     "demo": "queue-tui --demo",
     "floor": "floor: bare app after click, httpx, pydantic",
     "page": "floor + the first page fetched and parsed",
+    "table": "floor + page + its rows in Textual's DataTable",
     "bare": "bare Textual app",
 }
 
@@ -123,6 +128,7 @@ def programs(bin_dir: Path | None, url: str) -> dict[str, tuple[list[str], Seque
         "demo": ([*cli, "--demo"], ROW_NEEDLES),
         "floor": (runner("floor"), BARE_NEEDLES),
         "page": (runner("floor", "--page", url), BARE_NEEDLES),
+        "table": (runner("floor", "--page", url, "--table"), BARE_NEEDLES),
         "bare": (runner("bare"), BARE_NEEDLES),
     }
 
@@ -172,13 +178,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in PROGRAMS:
         report.figure(f"{LABELS[name]} (median)", ms(median(times[name])))
         report.figure("  runs", ", ".join(ms(x) for x in times[name]))
-    host, demo, floor, page, bare = (median(times[name]) for name in PROGRAMS)
+    host, demo, floor, page, table, bare = (median(times[name]) for name in PROGRAMS)
     report.ratio("floor / bare app", floor, bare)
     report.ratio("--host / bare app", host, bare)
     r_host = report.ratio("--host / floor", host, floor)
     r_demo = report.ratio("--demo / floor", demo, floor)
     r_page = report.ratio("floor + page / floor", page, floor)
-    report.ratio("--host / (floor + page)", host, page)
+    r_page_host = report.ratio("--host / (floor + page)", host, page)
+    r_table = report.ratio("floor + page + DataTable / floor", table, floor)
+    report.ratio("--host / (floor + page + DataTable)", host, table)
     report.note(
         f"over the floor: --host +{ms(host - floor)}, --demo +{ms(demo - floor)};"
         f" {HOST_TARGET}x leaves {ms((HOST_TARGET - 1) * floor)}, of which fetching and"
@@ -186,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     report.section("for information: CPU seconds used by the first paint (medians)")
     report.figure("  " + ", ".join(PROGRAMS), ", ".join(ms(median(cpu[name])) for name in PROGRAMS))
-    host_cpu, demo_cpu, floor_cpu, page_cpu, _ = (median(cpu[name]) for name in PROGRAMS)
+    host_cpu, demo_cpu, floor_cpu, page_cpu, _, _ = (median(cpu[name]) for name in PROGRAMS)
     report.ratio("--host / floor, CPU", host_cpu, floor_cpu)
     report.ratio("--demo / floor, CPU", demo_cpu, floor_cpu)
     report.ratio("--host / (floor + page), CPU", host_cpu, page_cpu)
@@ -198,8 +206,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"--demo first row <= {DEMO_TARGET}x the floor ({r_demo:.2f}x)", r_demo <= DEMO_TARGET
     )
     report.note(
-        f"the first page alone is {r_page:.2f}x the floor: what {HOST_TARGET}x leaves for"
-        f" the dashboard's own work is {ms(HOST_TARGET * floor - page)}"
+        f"the first page alone is {r_page:.2f}x the floor, and painting its rows the plain"
+        f" way (DataTable) {r_table:.2f}x: what {HOST_TARGET}x leaves for the dashboard's own"
+        f" work is {ms(HOST_TARGET * floor - page)}"
+    )
+    report.target(
+        f"--host first row <= {HOST_TARGET}x the floor + page (the best the floor allows:"
+        f" the page counted in it) ({r_page_host:.2f}x)",
+        r_page_host <= HOST_TARGET,
     )
     report.done()
     return 0
