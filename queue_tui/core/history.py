@@ -104,22 +104,28 @@ def parse_when(text: str, now: float) -> tuple[float, bool]:
         raise ValueError(_WHEN_HELP) from None
 
 
-def time_range(since: str | None, until: str | None, now: float) -> TimeRange:
-    """The range of `--since`/`--until`. Raises ValueError naming the flag at fault."""
+def time_range(
+    since: str | None,
+    until: str | None,
+    now: float,
+    names: tuple[str, str] = ("--since", "--until"),
+) -> TimeRange:
+    """The range of `--since`/`--until`. Raises ValueError naming the one at fault, by
+    `names` (the CLI's flags, or a dialog's fields)."""
     moments: dict[str, tuple[float, bool] | None] = {}
-    for flag, text in (("--since", since), ("--until", until)):
+    for name, text in zip(names, (since, until), strict=True):
         if text is None:
-            moments[flag] = None
+            moments[name] = None
             continue
         try:
-            moments[flag] = parse_when(text, now)
+            moments[name] = parse_when(text, now)
         except ValueError as exc:
-            raise ValueError(f"{flag}: {exc}, got {text!r}") from None
-    start, end = moments["--since"], moments["--until"]
+            raise ValueError(f"{name}: {exc}, got {text!r}") from None
+    start, end = (moments[name] for name in names)
     if start is not None and start[0] >= now:
-        raise ValueError(f"--since ({since!r}) is not in the past: nothing could match")
+        raise ValueError(f"{names[0]} ({since!r}) is not in the past: nothing could match")
     if start is not None and end is not None and start[0] >= end[0]:
-        raise ValueError(f"--since ({since!r}) is not before --until ({until!r})")
+        raise ValueError(f"{names[0]} ({since!r}) is not before {names[1]} ({until!r})")
     if start is None and end is None:
         return TimeRange()
     if end is None and start is not None and start[1]:

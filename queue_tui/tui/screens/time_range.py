@@ -71,10 +71,9 @@ class TimeRangeScreen(ModalScreen[Custom | None]):
         since = self.query_one("#range-since", Input).value.strip() or None
         until = self.query_one("#range-until", Input).value.strip() or None
         try:
-            time_range(since, until, self.clock())
+            time_range(since, until, self.clock(), names=("since", "until"))
         except ValueError as exc:
-            # The checker names the CLI's flags; here they are the two fields.
-            self.query_one("#range-error", Static).update(str(exc).replace("--", ""))
+            self.query_one("#range-error", Static).update(str(exc))
             return
         self.dismiss((since, until))
 
