@@ -71,6 +71,8 @@ RELAY_HEADER = "X-Queue-Tui-Relay"
 #: ("stale 42s (unreachable)").
 RELAY_UPSTREAM_HEADER = "X-Queue-Tui-Relay-Upstream"
 RELAY_UPSTREAM_OK = "ok"
+#: And whether it forwards cancels and resubmits ("on") or refuses them ("off").
+RELAY_ACTIONS_HEADER = "X-Queue-Tui-Relay-Actions"
 #: The history's `page_size` bounds (the spec's; a hub may cap it lower).
 HISTORY_PAGE_SIZE_MAX = 1000
 #: Status codes meaning "this hub does not offer that".
@@ -191,6 +193,8 @@ class QueueClient:
         #: That relay's word on its own link to the hub when it is not ok (cleaned);
         #: None while it is, or when the answer came from a hub.
         self.relay_upstream: str | None = None
+        #: True when the last answer came from a relay that refuses cancels and resubmits.
+        self.relay_read_only = False
         headers = {"User-Agent": f"queue-tui/{__version__}", "Accept": "application/json"}
         add_secret(settings.token)
         if settings.token and not settings.token_is_insecure:
@@ -299,8 +303,10 @@ class QueueClient:
         value = headers.get(RELAY_HEADER)
         if value is None:
             self.via_relay = self.relay_upstream = None
+            self.relay_read_only = False
             return
         self.via_relay = clean(value, max_len=40) or "?"
+        self.relay_read_only = headers.get(RELAY_ACTIONS_HEADER, "").strip().lower() == "off"
         upstream = clean(headers.get(RELAY_UPSTREAM_HEADER, RELAY_UPSTREAM_OK), max_len=60)
         self.relay_upstream = None if upstream in (RELAY_UPSTREAM_OK, "") else upstream
 

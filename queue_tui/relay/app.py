@@ -35,7 +35,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from queue_tui import __version__
-from queue_tui.api.client import RELAY_HEADER, RELAY_UPSTREAM_HEADER
+from queue_tui.api.client import RELAY_ACTIONS_HEADER, RELAY_HEADER, RELAY_UPSTREAM_HEADER
 from queue_tui.api.errors import QueueError, UnreachableError
 from queue_tui.api.filters import QueueFilters
 from queue_tui.api.models import API_MEDIA_TYPES, API_STATUSES, Generation
@@ -127,16 +127,21 @@ def _plain_error(status: int, error_type: str, title: str, send_headers: list) -
 
 
 class RelayGate:
-    """ASGI middleware: the relay headers on every answer (its version, and its link to
-    the hub as `upstream` says it at that moment), and the viewer-token check (401 in
-    the hub's error envelope) before anything else runs."""
+    """ASGI middleware: the relay headers on every answer (its version, its link to the
+    hub as `upstream` says it at that moment, whether it forwards actions), and the
+    viewer-token check (401 in the hub's error envelope) before anything else runs."""
 
     def __init__(
-        self, app: ASGIApp, tokens: ViewerTokens | None, upstream: Callable[[], str]
+        self,
+        app: ASGIApp,
+        tokens: ViewerTokens | None,
+        upstream: Callable[[], str],
+        allow_actions: bool = False,
     ) -> None:
         self.app = app
         self.tokens = tokens
         self.upstream = upstream
+        self.actions = (RELAY_ACTIONS_HEADER.lower().encode(), b"on" if allow_actions else b"off")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -168,7 +173,7 @@ class RelayGate:
                     RELAY_UPSTREAM_HEADER.lower().encode(),
                     self.upstream().encode("ascii", "replace"),
                 )
-                headers = [*message.get("headers", []), header, upstream]
+                headers = [*message.get("headers", []), header, upstream, self.actions]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -413,7 +418,7 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.relay = relay
     app.state.keepalive = float(keepalive)
-    return RelayGate(app, tokens, relay.upstream_note)  # type: ignore[return-value]
+    return RelayGate(app, tokens, relay.upstream_note, allow_actions)  # type: ignore[return-value]
 
 
 # -- serving ---------------------------------------------------------------------------------

@@ -209,6 +209,17 @@ class QueueApp(App[None]):
     degraded = property(lambda self: self.model.link.degraded)
 
     @property
+    def read_only(self) -> bool:
+        """`--read-only`, or a relay that refuses cancels and resubmits."""
+        return self.settings.read_only or self.client.relay_read_only
+
+    def _show_read_only(self) -> None:
+        """The footer and the keys follow a relay that starts (or stops) refusing actions."""
+        if self.footer.read_only != self.read_only:
+            self.footer.set_read_only(self.read_only)
+            self.refresh_bindings()
+
+    @property
     def filters(self) -> QueueFilters:
         return self.model.filters
 
@@ -238,7 +249,8 @@ class QueueApp(App[None]):
             yield self.detail
             yield self.stats_panel
         yield self.status_bar
-        yield DashboardFooter(read_only=self.settings.read_only)
+        self.footer = DashboardFooter(read_only=self.read_only)
+        yield self.footer
 
     async def on_mount(self) -> None:
         self._main_screen = self.screen
@@ -383,6 +395,7 @@ class QueueApp(App[None]):
 
     def on_poll_succeeded(self, message: PollSucceeded) -> None:
         snapshot = message.snapshot
+        self._show_read_only()
         self.call_after_refresh(self._page_shown.set)
         if snapshot.result.filters.server_key() != self.filters.server_key():
             return  # an answer to filters the user has since changed
@@ -662,12 +675,10 @@ class QueueApp(App[None]):
         on_dashboard = self.screen is self._main_screen
         if action == "refuse":
             return (
-                self.settings.read_only
-                and not isinstance(self.screen, ModalScreen)
-                and not self.in_history
+                self.read_only and not isinstance(self.screen, ModalScreen) and not self.in_history
             )
         if action in ROW_ACTIONS:
-            if action in HUB_ACTIONS and self.settings.read_only:
+            if action in HUB_ACTIONS and self.read_only:
                 return False
             # Not on a History row: they act on the queue's rows and the tracker's marks.
             return not isinstance(self.screen, ModalScreen) and not self.in_history
@@ -796,10 +807,11 @@ class QueueApp(App[None]):
         return f"{model_name(gen)} · {short_id(gen.generation_id)}"
 
     def action_refuse(self, what: str) -> None:
-        self.notify(f"Read-only (--read-only): {what} is turned off", severity="warning", timeout=4)
+        why = "--read-only" if self.settings.read_only else "the relay forwards no actions"
+        self.notify(f"Read-only ({why}): {what} is turned off", severity="warning", timeout=4)
 
     def action_cancel_generation(self) -> None:
-        if self.settings.read_only:
+        if self.read_only:
             self.action_refuse("cancelling")
             return
         from queue_tui.core.actions import plan_cancel
@@ -839,7 +851,7 @@ class QueueApp(App[None]):
     def action_resubmit(self) -> None:
         """`R`: resubmit the marked rows (else the selected one) that failed or were
         cancelled, after a confirmation showing the request."""
-        if self.settings.read_only:
+        if self.read_only:
             self.action_refuse("resubmitting")
             return
         from queue_tui.core.actions import plan_resubmit
@@ -1149,7 +1161,7 @@ class QueueApp(App[None]):
         ]
         hub_actions = (self.action_cancel_generation, self.action_resubmit)
         for title, help_text, callback in commands:
-            if not (self.settings.read_only and callback in hub_actions):
+            if not (self.read_only and callback in hub_actions):
                 yield SystemCommand(title, help_text, callback)  # read-only: no hub action
         yield from self._textual_commands(screen)
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from queue_tui.api.client import QueueClient
+from queue_tui.api.client import RELAY_ACTIONS_HEADER, QueueClient
 from queue_tui.api.filters import QueueFilters
 from queue_tui.config import Settings
 from queue_tui.core.outcomes import COMPLETED_EVENT, EventsState, LifecycleWatcher
@@ -237,6 +237,7 @@ def test_writes_are_refused_unless_allowed(hub: Hub, relay: RelayServer) -> None
     gid = relay.relay.last_rows[0].generation_id
     response = httpx.delete(f"{relay.url}/api/ai/queue/{gid}")
     assert response.status_code == 405
+    assert response.headers[RELAY_ACTIONS_HEADER] == "off"  # said on every answer
     assert "read-only" in response.json()["error"]["title"]
     assert httpx.post(f"{relay.url}/api/ai/queue", json={}).status_code == 405
     assert hub.counts[f"/api/ai/queue/{gid}"] == 0
@@ -333,15 +334,20 @@ def test_a_dashboard_pointed_at_a_relay_says_via_relay_and_the_relays_trouble(
 ) -> None:
     from queue_tui.tui.app import QueueApp
     from queue_tui.tui.widgets.status_bar import StatusBar
-    from tests.ui.on_screen import widget_lines
+    from tests.ui.on_screen import screen_lines, toasts_shown, widget_lines
 
     async def run() -> tuple[str, str]:
         settings = Settings(host=relay.url, interval=INTERVAL, timeout=5.0)
         app = QueueApp(settings, client=QueueClient(settings), remember=False)
-        async with app.run_test(size=(120, 30)) as pilot:
+        async with app.run_test(size=(120, 30), notifications=True) as pilot:
             await until(lambda: app.polls > 0, "the first poll")
             await pilot.pause()
             fine = "\n".join(widget_lines(app, app.query_one(StatusBar)))
+            # This relay forwards no actions: the footer says so and offers none.
+            footer = screen_lines(app)[-1]
+            assert "read-only" in footer and "Cancel" not in footer, footer
+            await pilot.press("delete")
+            assert any("the relay forwards no actions" in t for t in await toasts_shown(pilot))
             # The hub goes away behind the relay: the relay's rows stop being fresh.
             await asyncio.to_thread(hub.server.stop)
             await until(lambda: "upstream" in app.query_one(StatusBar).text, "the relay's word")

@@ -9,7 +9,12 @@ import time
 import httpx
 import respx
 
-from queue_tui.api.client import RELAY_HEADER, RELAY_UPSTREAM_HEADER, QueueClient
+from queue_tui.api.client import (
+    RELAY_ACTIONS_HEADER,
+    RELAY_HEADER,
+    RELAY_UPSTREAM_HEADER,
+    QueueClient,
+)
 from queue_tui.api.errors import UnreachableError
 from queue_tui.config import Settings
 from queue_tui.core.dashboard import DashboardModel
@@ -81,3 +86,23 @@ def test_the_relay_says_how_its_link_to_the_hub_is() -> None:
     relay.last_error = UnreachableError("cannot reach it")
     # Its fault's kind, a fixed word: never the hub's text.
     assert relay.upstream_note() == "stale 42s (unreachable)"
+
+
+@respx.mock
+async def test_the_client_knows_whether_the_relay_forwards_actions(
+    respx_mock: respx.Router,
+) -> None:
+    respx_mock.get(f"{HOST}/api/ai/queue").mock(
+        side_effect=[
+            answer(**{RELAY_HEADER: "0.9.0", RELAY_ACTIONS_HEADER: "off"}),
+            answer(**{RELAY_HEADER: "0.9.0", RELAY_ACTIONS_HEADER: "on"}),
+            answer(**{RELAY_HEADER: "0.9.0"}),  # an older relay: it does not say
+            answer(**{RELAY_ACTIONS_HEADER: "off"}),  # a hub: only a relay's word counts
+        ]
+    )
+    seen = []
+    async with QueueClient(settings()) as client:
+        for _ in range(4):
+            await client.fetch()
+            seen.append(client.relay_read_only)
+    assert seen == [True, False, False, False]

@@ -119,6 +119,11 @@ class DashboardFooter(Widget):
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
+    def set_read_only(self, read_only: bool) -> None:
+        """The badge and the keys together (the app's `check_action` reads the same)."""
+        self.read_only = read_only
+        self._bindings_changed(self.screen)
+
     # -- what to show -------------------------------------------------------------------
 
     def _bindings_changed(self, screen: Screen) -> None:
