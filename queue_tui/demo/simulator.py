@@ -741,18 +741,7 @@ class QueueSimulator:
             for _ in range(n):
                 spec = rng.choices(specs, weights=weights)[0]
                 enqueued = end - rng.uniform(1.0, span)
-                (row,) = self._make_rows(
-                    rng,
-                    spec,
-                    1,
-                    prompt=self._prompt(rng, spec.media_type),
-                    target=self._pick_target(rng, spec.media_type),
-                    seed=None,
-                    aspect_ratio=rng.choice(spec.aspect_ratios),
-                    duration=rng.choice(spec.durations) if spec.durations else None,
-                    media_type=spec.media_type,
-                    at=enqueued,
-                )
+                row = self._random_row(rng, spec, enqueued)
                 row.started = min(end, enqueued + rng.uniform(0.5, 90.0))
                 row.completed = min(end, row.started + row.run_for)
                 if rng.random() < self.CANCEL_INTENT / 3:
@@ -1046,6 +1035,22 @@ class QueueSimulator:
             rows.append(row)
         return rows
 
+    def _random_row(self, rng: random.Random, spec: ModelSpec, at: float) -> _Row:
+        """One row of `spec`, every choice drawn from `rng`, enqueued `at`."""
+        (row,) = self._make_rows(
+            rng,
+            spec,
+            1,
+            prompt=self._prompt(rng, spec.media_type),
+            target=self._pick_target(rng, spec.media_type),
+            seed=None,
+            aspect_ratio=rng.choice(spec.aspect_ratios),
+            duration=rng.choice(spec.durations) if spec.durations else None,
+            media_type=spec.media_type,
+            at=at,
+        )
+        return row
+
     def _background_request(self, name: str) -> None:
         rng = self._rng
         spec = self._models[name].spec
@@ -1106,18 +1111,7 @@ class QueueSimulator:
         for when in times:
             state = self._models[rng.choices(names, weights=weights)[0]]
             spec = state.spec
-            (row,) = self._make_rows(
-                rng,
-                spec,
-                1,
-                prompt=self._prompt(rng, spec.media_type),
-                target=self._pick_target(rng, spec.media_type),
-                seed=None,
-                aspect_ratio=rng.choice(spec.aspect_ratios),
-                duration=rng.choice(spec.durations) if spec.durations else None,
-                media_type=spec.media_type,
-                at=when,
-            )
+            row = self._random_row(rng, spec, when)
             self._active[row.id] = row
             if state.running < spec.slots:
                 # Already running: started a little while ago, finishes in the future.
