@@ -10,7 +10,7 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
-from queue_tui.core.gc_policy import imports_paused_gc
+from queue_tui.core.gc_policy import imports_paused_gc, tune_allocator
 
 # Start-up: importing click, httpx, pydantic and the models (and then Textual, see
 # `main`) leaves about 50,000 long-lived objects and a few hundred of garbage, yet the
@@ -365,6 +365,7 @@ def main(ctx: click.Context, **kwargs: Any) -> None:
             err=True,
         )
         sys.exit(EXIT_USAGE)
+    tune_allocator()  # before any thread: an all-day process (core/gc_policy.py)
     # A replay runs on the recording's clock, so ages read as they did when recorded.
     client, clock = client_and_clock(
         settings, seed=kwargs["seed"], chaos=0.1 if kwargs.get("chaos") else 0.0
@@ -862,4 +863,5 @@ def serve_command(
         resolve_limit=settings.resolve_limit,
         clock=clock,
     )
+    tune_allocator()  # an all-day process too (core/gc_policy.py)
     serve(relay, host, port, tokens=tokens, allow_actions=allow_actions)

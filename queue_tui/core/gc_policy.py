@@ -66,29 +66,52 @@ def imports_paused_gc() -> Iterator[None]:
 RELEASE_EVERY = 60.0
 
 
+#: glibc's `mallopt` parameters (malloc.h).
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+#: Allocations from this size up get their own mapping, returned to the system on free.
+MMAP_THRESHOLD = 128 * 1024
+
+
 @functools.cache
-def _malloc_trim() -> object | None:
-    """glibc's `malloc_trim`, or None (another libc, or none to load)."""
+def _glibc() -> ctypes.CDLL | None:
+    """The C library if it is glibc (it has `malloc_trim`), else None."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None
     try:
-        return ctypes.CDLL(name).malloc_trim
+        libc = ctypes.CDLL(name)
+        libc.malloc_trim  # noqa: B018 - glibc only
     except (OSError, AttributeError):
         return None
+    return libc
+
+
+def tune_allocator() -> bool:
+    """One malloc arena and a fixed mmap threshold, for a process left open all day.
+
+    Call it before the first thread starts. By default each thread that parses a page
+    gets an arena of its own, and every big page body freed raises the mmap threshold
+    so the next bodies land in the heap: both fragment it by megabytes an hour
+    (benchmarks/RESULTS.md, "Memory soak"). False where there is no glibc."""
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.mallopt(_M_ARENA_MAX, 1)
+    libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    return True
 
 
 def release_free_heap() -> bool:
     """Give the pages malloc holds free back to the system (glibc's `malloc_trim(0)`).
 
     Left open all day, the heap's free chunks grew by megabytes an hour while what was
-    in use stayed flat (fragmentation between the worker thread that parses pages and
-    the loop that frees them; benchmarks/RESULTS.md, "Memory soak"). False where there
-    is no glibc: nothing to do there."""
-    trim = _malloc_trim()
-    if trim is None:
+    in use stayed flat (benchmarks/RESULTS.md, "Memory soak"). False where there is
+    no glibc: nothing to do there."""
+    libc = _glibc()
+    if libc is None:
         return False
-    trim(0)  # type: ignore[operator]
+    libc.malloc_trim(0)
     return True
 
 
@@ -98,4 +121,5 @@ __all__ = [
     "freeze_long_lived",
     "imports_paused_gc",
     "release_free_heap",
+    "tune_allocator",
 ]

@@ -84,7 +84,7 @@ def test_a_frozen_cycle_stays_until_the_next_call_unfreezes_and_collects_it() ->
     assert ref() is None
 
 
-def test_release_free_heap_hands_pages_back_where_glibc_is_and_is_a_no_op_elsewhere(
+def test_allocator_calls_reach_glibc_where_it_is_and_are_no_ops_elsewhere(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import ctypes.util
@@ -94,9 +94,11 @@ def test_release_free_heap_hands_pages_back_where_glibc_is_and_is_a_no_op_elsewh
 
     expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
     assert gc_policy.release_free_heap() is expected
-    gc_policy._malloc_trim.cache_clear()
+    assert gc_policy.tune_allocator() is expected
+    gc_policy._glibc.cache_clear()
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
     try:
         assert gc_policy.release_free_heap() is False
+        assert gc_policy.tune_allocator() is False
     finally:
-        gc_policy._malloc_trim.cache_clear()
+        gc_policy._glibc.cache_clear()
