@@ -13,7 +13,6 @@ uses it for everything), and honours httpx's read timeout between body chunks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -89,15 +88,34 @@ class _ASGIResponseStream(httpx.AsyncByteStream):
 
 
 async def _finish(task: asyncio.Task[None]) -> None:
-    """Give a disconnected app a moment to end by itself, then cancel it."""
+    """Give a disconnected app a moment to end by itself, then cancel it. A cancel of
+    the caller is passed on, once the app is told to stop: swallowed, it would leave a
+    cancelled event stream reconnecting for ever."""
     if task.done():
         return
-    with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+    try:
         await asyncio.wait_for(asyncio.shield(task), _SHUTDOWN_GRACE)
+    except asyncio.CancelledError:
+        if _cancelling():
+            task.cancel()
+            raise
+    except Exception:  # the grace ran out, or the app failed: it ends either way
+        pass
     if not task.done():
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
+        try:
             await task
+        except asyncio.CancelledError:
+            if _cancelling():
+                raise
+        except Exception:
+            pass
+
+
+def _cancelling() -> bool:
+    """Whether the running task itself is being cancelled."""
+    current = asyncio.current_task()
+    return current is not None and current.cancelling() > 0
 
 
 class StreamingASGITransport(httpx.AsyncBaseTransport):

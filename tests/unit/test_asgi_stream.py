@@ -118,3 +118,28 @@ async def test_head_has_no_body() -> None:
         resp = await client.head("/")
         assert resp.status_code == 200
         assert resp.content == b""
+
+
+async def test_a_reader_cancelled_while_the_app_winds_down_is_cancelled() -> None:
+    """Closing a stream waits a moment for the app to end; a cancel of the reader in that
+    moment must end the reader (an event stream swallowing it reconnected for ever)."""
+    closing = asyncio.Event()
+
+    async def deaf_app(scope, receive, send) -> None:  # never listens for the disconnect
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        await asyncio.sleep(3600)
+
+    async def reader() -> str:
+        async with _client(deaf_app) as client, client.stream("GET", "/events") as response:
+            async for _ in response.aiter_bytes():
+                break
+            closing.set()
+        return "went on after its cancel"
+
+    task = asyncio.create_task(reader())
+    await closing.wait()
+    await asyncio.sleep(0.1)  # the reader is closing the response: the app's grace
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
