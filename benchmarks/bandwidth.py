@@ -50,7 +50,7 @@ class Pace:
 FULL = Pace(rows=500, repeats=5, quiet=0.3, first_quiet=0.5, idle=1.0)
 #: The smoke test's: enough rows to fill 80x24 with queued rows after the processing
 #: ones; the figures are not the real results.
-QUICK = Pace(rows=60, repeats=1, quiet=0.15, first_quiet=0.15, idle=0.3)
+QUICK = Pace(rows=60, repeats=1, quiet=0.1, first_quiet=0.1, idle=0.1)
 
 
 def wait_event(path: Path, count: int, timeout: float = 20.0) -> list[dict]:

@@ -113,8 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.hub:
         run_hub()
         return 0
-    duration = 3.0 if args.quick else args.minutes * 60.0
-    every = 0.25 if args.quick else 5.0
+    duration = 1.5 if args.quick else args.minutes * 60.0
+    every = 0.125 if args.quick else 5.0
     warmup = min(duration / 2, MAX_WARMUP)
     report = Report(
         f"memory soak: RSS of dashboards left open {duration / 60:.1f} min at 80x24, "

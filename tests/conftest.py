@@ -2,6 +2,7 @@
 
 import asyncio
 import itertools
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -18,22 +19,33 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("queue-tui", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("queue-tui")
 
-#: Tests that run for seconds each (real processes, long simulated runs): they start
-#: first, so the workers (pytest-xdist) end together on short tests instead of one
-#: waiting for the other's last long one.
+#: Tests that run for seconds each (real processes, long simulated runs), in this order
+#: before all others: so the workers (pytest-xdist, `--dist worksteal`: the others take
+#: work from the end of a busy one's queue) end together on short tests instead of one
+#: waiting for another's last long one. The `wait` audits start the `events` audits (a
+#: session fixture: half a minute in the background), checked after the benchmarks.
 LONG_FIRST = (
-    "tests/integration/test_truth_audit_cli.py",
+    "tests/integration/test_truth_audit_cli.py::test_wait_",
     "tests/unit/test_benchmarks_smoke.py::test_benchmark_runs_quick_and_reports_targets",
+    "tests/integration/test_truth_audit_cli.py::test_events_",
     "tests/unit/test_truth_audit.py",
     "tests/unit/test_long_run_memory.py",
     "tests/unit/test_render_property.py",
+    "tests/integration/test_relay_team.py",
     "tests/ui/test_hostile_payloads.py",
 )
 
 
+def _long_first_rank(item: pytest.Item) -> int:
+    for rank, prefix in enumerate(LONG_FIRST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(LONG_FIRST)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # A stable sort: each file's own order (and its module fixtures' sharing) is kept.
-    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
+    items.sort(key=_long_first_rank)
 
 
 @pytest.fixture
@@ -46,6 +58,18 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("OXEN_CONFIG_DIR", str(tmp_path / "oxen"))
     monkeypatch.setenv("QUEUE_TUI_CONFIG", str(tmp_path / "config.toml"))
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def restored_log_levels() -> Iterator[None]:
+    """`setup_logging` (`--log`) lowers the root logger to DEBUG and `setup_logging(None)`
+    leaves it there: every later test in that worker would then build and capture a
+    record for every request, and run slower (or, asserting on logs, pass by order)."""
+    names = ("", "httpcore")
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture(autouse=True)

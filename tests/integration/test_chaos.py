@@ -42,8 +42,8 @@ from queue_tui.demo.simulator import QueueSimulator
 
 from .conftest import DEMO_SEED, DEMO_START
 
-INTERVAL = 0.05
-CAP = 0.4
+INTERVAL = 0.025
+CAP = 0.2
 GUARD = 15.0
 
 
@@ -158,10 +158,11 @@ async def test_failure_backs_off_and_keeps_polling(
     assert message in failures[0].error.message  # type: ignore[union-attr]
     assert [o.attempt for o in failures] == [1, 2, 3, 4]  # type: ignore[union-attr]
     # Full-jitter ceiling doubles from the interval up to the cap.
-    assert [o.delay for o in failures] == [0.1, 0.2, 0.4, 0.4]  # type: ignore[union-attr]
+    delays = [2 * INTERVAL, 4 * INTERVAL, CAP, CAP]
+    assert [o.delay for o in failures] == delays  # type: ignore[union-attr]
     # No storm: the requests fit the waits they were told to keep.
     assert poller.requests <= len(outcomes) + 1
-    assert elapsed >= 0.1 + 0.2 + 0.4 - 0.05
+    assert elapsed >= sum(delays[:3]) - INTERVAL
 
 
 @pytest.mark.parametrize("fault", ["rate_limited", "rate_limited_date"])
@@ -169,7 +170,7 @@ async def test_rate_limit_waits_at_least_retry_after(fault: str) -> None:
     with hub(chaos(fault)) as server:
         async with polling(server.url) as (poller, outcomes):
             await until(lambda: len(outcomes) == 1)
-            await asyncio.sleep(0.5)  # ten intervals
+            await asyncio.sleep(10 * INTERVAL)
             assert poller.requests == 1
     (failed,) = outcomes
     assert isinstance(failed, PollFailed) and isinstance(failed.error, RateLimitedError)
@@ -184,7 +185,7 @@ async def test_auth_failure_retries_slowly(status: int, word: str) -> None:
     with hub(Middleware(FixedStatus, status=status)) as server:
         async with polling(server.url) as (poller, outcomes):
             await until(lambda: len(outcomes) == 1)
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(10 * INTERVAL)
             assert poller.requests == 1
     (failed,) = outcomes
     assert isinstance(failed, PollFailed) and isinstance(failed.error, AuthError)
@@ -200,7 +201,7 @@ async def test_stall_becomes_a_timeout_and_the_poller_goes_on() -> None:
     first = outcomes[0]
     assert isinstance(first, PollFailed) and isinstance(first.error, RequestTimeoutError)
     assert "timeout" in first.error.message or "no complete answer" in first.error.message
-    assert first.delay == 0.1
+    assert first.delay == 2 * INTERVAL
 
 
 async def test_malformed_rows_cost_their_bad_fields_rows_without_id_are_dropped() -> None:

@@ -9,6 +9,7 @@ DELETE, a row that never finishes is injected.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,9 @@ class Hub:
         return "active"
 
 
-def _make_hub(events: bool) -> Iterator[Hub]:
+def _make_hub(server: DemoServer) -> Hub:
+    """A fresh simulator behind `server` (its keep-alive and tick are the same for
+    every test; starting and stopping a server for each test costs it 0.2 s)."""
     clock = FakeClock(1_764_000_000.0)
     sim = QueueSimulator(7, clock, warmup=0.0, arrival_rate=0.0, models=[SPEC])
     lock = threading.Lock()
@@ -107,21 +110,36 @@ def _make_hub(events: bool) -> Iterator[Hub]:
                 hub_box[0].lists += 1
         return original(**filters)
 
-    with DemoServer(sim=sim, keepalive=0.5, tick=0.02, events=events) as server:
-        hub = Hub(server, sim, clock)
-        hub_box.append(hub)
-        sim.list = stepping_list  # type: ignore[method-assign]
-        yield hub
+    sim.list = stepping_list  # type: ignore[method-assign]
+    server.sim = sim
+    hub = Hub(server, sim, clock)
+    hub_box.append(hub)
+    return hub
+
+
+@pytest.fixture(scope="module")
+def demo_hubs() -> Iterator[Callable[[bool], DemoServer]]:
+    """The demo hub with its event stream (True) or without, started when first asked for."""
+    with contextlib.ExitStack() as stack:
+        servers: dict[bool, DemoServer] = {}
+
+        def server(events: bool) -> DemoServer:
+            if events not in servers:
+                hub = DemoServer(keepalive=0.5, tick=0.02, events=events)
+                servers[events] = stack.enter_context(hub)
+            return servers[events]
+
+        yield server
 
 
 @pytest.fixture
-def hub() -> Iterator[Hub]:
-    yield from _make_hub(events=True)
+def hub(demo_hubs: Callable[[bool], DemoServer]) -> Hub:
+    return _make_hub(demo_hubs(True))
 
 
 @pytest.fixture
-def hub_without_events() -> Iterator[Hub]:
-    yield from _make_hub(events=False)
+def hub_without_events(demo_hubs: Callable[[bool], DemoServer]) -> Hub:
+    return _make_hub(demo_hubs(False))
 
 
 def fields(line: str) -> list[str]:

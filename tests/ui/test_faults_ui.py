@@ -39,8 +39,8 @@ from tests.ui.conftest import FakeMonotonic, first_poll, poll, wait_until
 from tests.ui.on_screen import toasts_shown
 
 SIZE = (120, 36)
-INTERVAL = 0.05
-CAP = 0.4
+INTERVAL = 0.025
+CAP = 0.2
 QUEUE_PATH = "/api/ai/queue"
 
 Responder = Callable[[httpx.Request], Awaitable[httpx.Response]]
@@ -138,7 +138,7 @@ class Fault:
     sentence: str
     kind: str
     settings: dict[str, Any] = field(default_factory=dict)
-    #: Announced delay of the first failure, when it is not the backoff's (0.1 s).
+    #: Announced delay of the first failure, when it is not the backoff's (2 * INTERVAL).
     delay: float | None = None
 
 
@@ -258,8 +258,8 @@ def fault_app(
     monotonic: Callable[[], float] = time.monotonic,
     **settings_kw: Any,
 ) -> tuple[QueueApp, FaultyHub]:
-    """The dashboard on a FaultyHub. `fast`: the poller runs on a 50 ms interval with
-    its backoff pinned to the ceiling (0.1, 0.2, 0.4, 0.4 s...), so delays are exact."""
+    """The dashboard on a FaultyHub. `fast`: the poller runs on a 25 ms interval with
+    its backoff pinned to the ceiling (0.05, 0.1, 0.2, 0.2 s...), so delays are exact."""
     settings = Settings(
         **{"demo": True, "interval": FROZEN_INTERVAL, "filters": QueueFilters(), **settings_kw}
     )
@@ -351,7 +351,7 @@ async def test_backoff_grows_and_the_hub_sees_no_storm(
         failed = poller.failed[:4]
         assert [f.attempt for f in failed] == [1, 2, 3, 4]
         announced = [f.delay for f in failed]
-        assert announced == [0.1, 0.2, 0.4, 0.4]
+        assert announced == [2 * INTERVAL, 4 * INTERVAL, CAP, CAP]
         times = hub.fault_times[:4]
         gaps = [b - a for a, b in itertools.pairwise(times)]
         # Each request waited at least as long as the poller said it would.
@@ -368,14 +368,14 @@ async def test_rate_limit_honours_retry_after_with_a_live_countdown(
         await first_poll(pilot)
         hub.fault = status(429, b"{}", **{"retry-after": "7"})
         await failures(pilot, 1)
-        assert app.failure.delay == 7.0, "Retry-After, not the 0.1 s backoff"
+        assert app.failure.delay == 7.0, "Retry-After, not the backoff"
         assert "✖ rate limited by the hub (429) — retrying in 7s" in app.status_bar.fault_text
         requests = hub.polls
         mono.advance(3)
         await wait_until(
             pilot, lambda: "retrying in 4s" in app.status_bar.fault_text, "the countdown"
         )
-        await pilot.pause(0.3)  # six intervals: still no request
+        await pilot.pause(6 * INTERVAL)  # still no request
         assert hub.polls == requests
         # r retries now, whatever the hub asked for.
         await pilot.press("r")
@@ -392,7 +392,7 @@ async def test_auth_failure_slows_to_a_minute_until_r(clock: FakeClock, sim: Que
         assert app.failure.delay == AUTH_RETRY_DELAY
         assert "retrying in 60s" in app.status_bar.fault_text
         requests = hub.polls
-        await pilot.pause(0.3)
+        await pilot.pause(6 * INTERVAL)
         assert hub.polls == requests, "no hammering with a refused token"
         hub.fault = None  # the user fixed the token
         await pilot.press("r")

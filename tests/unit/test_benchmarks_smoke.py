@@ -123,7 +123,7 @@ def test_floor_imports_a_rows_libraries_before_textual(gc_pause: bool) -> None:
     models, then Textual, as the dashboard does; collector paused unless told not to."""
     code = (
         "import gc, json, sys; sys.path.insert(0, sys.argv[1]); import _runner\n"
-        "def report(tick, page=None):\n"
+        "def report(tick, page=None, table=False):\n"
         "    print(json.dumps([list(sys.modules), gc.get_freeze_count(), tick]))\n"
         "_runner.run_bare = report\n"
         "_runner.main(sys.argv[2:])"

@@ -34,6 +34,8 @@ START = 1_764_000_000.0
 MODEL = "outcome-test-model"
 DEMO = "http://demo.queue-tui.invalid"
 HOST = "https://hub.test"
+#: Seconds a cancelled event stream gets to end (it ends at its next await).
+CANCEL_GRACE = 5.0
 
 
 class Harness:
@@ -85,9 +87,11 @@ class Harness:
         return ids + extra
 
     async def run(self, rounds: int, step: float = 5.0, settle: float = 0.05) -> None:
+        streaming = self.stream_task is not None and not self.stream_task.done()
         for _ in range(rounds):
             self.clock.advance(step)
-            await asyncio.sleep(settle)  # lets the stream deliver what the step finished
+            if streaming:
+                await asyncio.sleep(settle)  # lets the stream deliver what the step finished
             await self.poll()
 
     def finals(self) -> dict[str, LifecycleEvent]:
@@ -123,9 +127,18 @@ class Harness:
 
     async def close(self) -> None:
         if self.stream_task is not None:
-            self.stream_task.cancel()
+            task = self.stream_task
+            task.cancel()
+            # A cancel the stream swallows would keep it reconnecting forever: say so in
+            # seconds rather than hang until the suite's timeout.
+            done, _ = await asyncio.wait({task}, timeout=CANCEL_GRACE)
+            if not done:
+                while not task.done():
+                    task.cancel()
+                    await asyncio.wait({task}, timeout=0.5)
+                pytest.fail("the event stream ignored its cancellation and went on")
             with contextlib.suppress(asyncio.CancelledError):
-                await self.stream_task
+                await task
         await self.client.aclose()
 
 
