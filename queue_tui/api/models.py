@@ -20,6 +20,7 @@ import json
 import json.scanner
 import math
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -218,25 +219,23 @@ class Generation(BaseModel):
             return "unknown"
         if not isinstance(value, str):
             raise ValueError(f"expected text, got {type(value).__name__}")
-        return value
+        return sys.intern(value)  # a few values shared by thousands of rows
 
     @field_validator("enqueued_at", "started_at", "completed_at", mode="before")
     @classmethod
     def _timestamp(cls, value: Any) -> float | None:
         return _to_timestamp(value)
 
-    @field_validator(
-        "error_message",
-        "result_url",
-        "target_namespace",
-        "target_repo",
-        "target_directory",
-        "prompt",
-        mode="before",
-    )
+    @field_validator("error_message", "result_url", "prompt", mode="before")
     @classmethod
     def _text(cls, value: Any) -> str | None:
         return _optional_text(value)
+
+    @field_validator("target_namespace", "target_repo", "target_directory", mode="before")
+    @classmethod
+    def _target(cls, value: Any) -> str | None:
+        text = _optional_text(value)
+        return None if text is None else sys.intern(text)  # shared by many rows
 
     # -- derived values -------------------------------------------------------------
 
