@@ -136,11 +136,6 @@ class FilterBar(Widget):
                     )
             self.query_one(f"#{container}", FilterRow).mount_all(widgets)
 
-    @property
-    def populated(self) -> bool:
-        """Whether the filter widgets are mounted (`populate`)."""
-        return self._populated
-
     # -- public API ------------------------------------------------------------------
 
     @property
