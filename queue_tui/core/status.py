@@ -123,6 +123,15 @@ class StatusState:
             return False
         return self.error is not None or self.since_ok > STALE_INTERVALS * self.interval
 
+    @property
+    def fresh(self) -> bool:
+        """A good page came within `FRESH_INTERVALS` intervals: "updated just now"."""
+        return (
+            self.since_ok is not None
+            and not self.stale
+            and self.since_ok < FRESH_INTERVALS * self.interval
+        )
+
 
 def paused_phrase(state: StatusState) -> str:
     """`paused`, `paused, 3 changes waiting`."""

@@ -45,7 +45,6 @@ from queue_tui.core.gc_policy import RELEASE_EVERY, freeze_long_lived, release_f
 from queue_tui.core.poller import Poller, PollFailed, PollOutcome, Snapshot
 from queue_tui.core.prices import PriceBook
 from queue_tui.core.stats import QueuedCost, QueueStats, estimate_queued_cost
-from queue_tui.core.status import FRESH_INTERVALS
 from queue_tui.core.tracker import LifecycleEvent
 from queue_tui.sanitize import clean, safe_url
 from queue_tui.state import CHOOSABLE_COLUMNS, UiState, load_state, save_state, state_path
@@ -451,12 +450,7 @@ class QueueApp(App[None]):
     def _status_fresh(self) -> bool:
         """The bar says the rows are fresh ("live", "updated just now", no fault)."""
         state = self.status_bar.state
-        return (
-            state.error is None
-            and not state.stale
-            and state.since_ok is not None
-            and state.since_ok < FRESH_INTERVALS * state.interval
-        )
+        return state.error is None and state.fresh
 
     def render_rows(self) -> None:
         """Diff the model's rows (client-side filters applied) into the table."""

@@ -26,7 +26,6 @@ from textual.content import Content
 
 from queue_tui.api.models import STATUSES, UNKNOWN_STATUS_INFO
 from queue_tui.core.status import (
-    FRESH_INTERVALS,
     NEEDS_USER,
     StatusState,
     data_warnings,
@@ -179,7 +178,7 @@ def _segments(state: StatusState, compact: bool) -> dict[str, _Segment]:
         # Steady while fresh (polls land every interval: a seconds count would rewrite
         # the line every second, the biggest share of an idle dashboard's bytes); the
         # age shows once a poll is late, coarse after the first minute.
-        fresh = not state.stale and state.since_ok < FRESH_INTERVALS * state.interval
+        fresh = state.fresh
         ago = "just now" if fresh else f"{fmt_coarse(state.since_ok)} ago"
         if state.stale:
             style = "bold $warning"
