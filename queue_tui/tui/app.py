@@ -215,8 +215,7 @@ class QueueApp(App[None]):
     def _show_read_only(self) -> None:
         """The footer and the keys follow a relay that starts (or stops) refusing actions."""
         if self.footer.read_only != self.read_only:
-            self.footer.set_read_only(self.read_only)
-            self.refresh_bindings()
+            self.footer.set_read_only(self.read_only)  # its keys too: `check_action`
 
     @property
     def filters(self) -> QueueFilters:

@@ -111,7 +111,6 @@ class FilterBar(Widget):
                 if spec.row != row:
                     continue
                 value = getattr(f, spec.name) or ""
-                set_ = "-set" if value.strip() else ""
                 if spec.widget == "select":
                     widgets.append(
                         Select(
@@ -120,21 +119,20 @@ class FilterBar(Widget):
                             allow_blank=False,
                             id=spec.name,
                             compact=True,
-                            classes=set_,
                         )
                     )
                 else:
-                    target = "target-input" if spec.widget == "input" else ""
                     widgets.append(
                         Input(
                             value=value,
                             placeholder=spec.blank,
                             id=spec.name,
                             compact=True,
-                            classes=f"{target} {set_}".strip(),
+                            classes="target-input" if spec.widget == "input" else "",
                         )
                     )
             self.query_one(f"#{container}", FilterRow).mount_all(widgets)
+        self._mark_set()
 
     # -- public API ------------------------------------------------------------------
 
