@@ -584,10 +584,13 @@ def parse_queue_page(data: Any) -> QueuePage:
             good.append(parse_generation(raw))
         except ValidationError as exc:
             dropped.append(_dropped(index, raw, exc))
-    count = data.get("count")
-    if not isinstance(count, int) or isinstance(count, bool):
-        count = len(rows)
-    return QueuePage(count=count, generations=good, dropped=dropped)
+    return QueuePage(count=_count(data, len(rows)), generations=good, dropped=dropped)
+
+
+def _count(envelope: Mapping[str, Any], rows: int) -> int:
+    """The page's `count` as the hub gave it, else how many rows it listed."""
+    count = envelope.get("count")
+    return count if isinstance(count, int) and not isinstance(count, bool) else rows
 
 
 def _dropped(index: int, raw: Any, exc: ValidationError) -> DroppedRow:
@@ -641,10 +644,8 @@ def parse_queue_text(text: str, previous: RowIndex) -> tuple[QueuePage, RowIndex
         index[key] = gen
     if not split.ok:
         return None
-    count = split.envelope.get("count")
-    if not isinstance(count, int) or isinstance(count, bool):
-        count = position
-    return QueuePage(count=count, generations=good, dropped=dropped), index
+    page = QueuePage(count=_count(split.envelope, position), generations=good, dropped=dropped)
+    return page, index
 
 
 _RESTART = object()
