@@ -593,9 +593,12 @@ def runner_argv(*args: str) -> list[str]:
     return [python(), str(RUNNER), *args]
 
 
-def start_hub(argv: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    """A hub in its own process (`argv` prints its URL on the first line of stdout)."""
-    hub = subprocess.Popen(
+def start_ready(
+    argv: list[str], env: dict[str, str], ready: Callable[[str], bool], what: str
+) -> tuple[subprocess.Popen[str], str]:
+    """A helper process that says it is up on the first line of its stdout (`ready`
+    accepts that line): the process and the line."""
+    proc = subprocess.Popen(
         argv,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -603,9 +606,31 @@ def start_hub(argv: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[st
         text=True,
         env=env,
     )
-    assert hub.stdout is not None
-    url = hub.stdout.readline().strip()
-    if not url.startswith("http"):
-        hub.kill()
-        raise RuntimeError(f"the hub did not start: {' '.join(argv)}")
-    return hub, url
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not ready(line):
+        proc.kill()
+        raise RuntimeError(f"{what} did not start: {' '.join(argv)}")
+    return proc, line
+
+
+def start_hub(argv: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """A hub in its own process (`argv` prints its URL on the first line of stdout)."""
+    return start_ready(argv, env, lambda line: line.startswith("http"), "the hub")
+
+
+#: Status cells of the table ("◷ queued", "▶ processing"): a row has been painted.
+ROW_NEEDLES = ("◷ queued".encode(), "▶ processing".encode())
+#: What `_runner.py bare` and `floor` paint.
+BARE_NEEDLES = (b"bench-ready",)
+
+
+def time_to_paint(
+    argv: Sequence[str], needles: Sequence[bytes], env: dict[str, str], cwd: Path | None = None
+) -> tuple[float, float]:
+    """Seconds from start to the first paint of `needles` in an 80x24 pty, and the CPU
+    seconds the process had used by then (less sensitive to other work on the machine;
+    in ticks of 10 ms)."""
+    with PtyProcess(argv, cols=80, rows=24, env=env, cwd=cwd) as proc:
+        seen = proc.wait_for(needles, timeout=60)
+        return seen - proc.started, proc.cpu_seconds()

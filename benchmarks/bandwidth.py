@@ -30,9 +30,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _harness import PtyProcess, Report, home_env, median, parse_args, runner_argv, temp_home
+from _harness import (
+    ROW_NEEDLES,
+    PtyProcess,
+    Report,
+    home_env,
+    median,
+    parse_args,
+    runner_argv,
+    temp_home,
+)
 
-ROW_NEEDLES = ("◷ queued".encode(), "▶ processing".encode())
 TARGET = 0.10
 
 

@@ -31,6 +31,7 @@ import time
 from collections.abc import Sequence
 
 from _harness import (
+    ROW_NEEDLES,
     PtyProcess,
     Report,
     home_env,
@@ -42,10 +43,10 @@ from _harness import (
     proc_status_kb,
     runner_argv,
     start_hub,
+    start_ready,
     temp_home,
 )
 
-ROW_NEEDLES = ("◷ queued".encode(), "▶ processing".encode())
 CHURN = 0.002
 INTERVAL = 2.0
 CPU_TARGET = 1.5
@@ -83,19 +84,8 @@ class Dashboard:
 
 
 def poll_floor(url: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [*runner_argv("poll-floor", url, "--interval", str(INTERVAL))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    if proc.stdout.readline().strip() != "ready":
-        proc.kill()
-        raise RuntimeError("the poll floor did not start")
-    return proc
+    argv = runner_argv("poll-floor", url, "--interval", str(INTERVAL))
+    return start_ready(argv, env, lambda line: line == "ready", "the poll floor")[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from _harness import (
+    ROW_NEEDLES,
     PtyProcess,
     Report,
     home_env,
@@ -35,7 +36,6 @@ from _harness import (
     temp_home,
 )
 
-ROW_NEEDLES = ("◷ queued".encode(), "▶ processing".encode())
 ROWS = 500
 CPU_TARGET = 0.01  # of one core
 BYTES_TARGET = 500.0  # per second at 80x24

@@ -29,9 +29,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from _harness import PtyProcess, Report, home_env, proc_status_kb, python, start_hub, temp_home
+from _harness import (
+    ROW_NEEDLES,
+    PtyProcess,
+    Report,
+    home_env,
+    proc_status_kb,
+    python,
+    start_hub,
+    temp_home,
+)
 
-ROW_NEEDLES = ("◷ queued".encode(), "▶ processing".encode())
 #: RSS growth per hour after the warm-up that the target allows, in MB (10^6 bytes).
 TARGET_MB_PER_HOUR = 2.0
 #: The warm-up is the first half of the run, at most this long (seconds).

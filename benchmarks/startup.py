@@ -40,6 +40,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from _harness import (
+    BARE_NEEDLES,
+    ROW_NEEDLES,
     PtyProcess,
     Report,
     home_env,
@@ -49,18 +51,10 @@ from _harness import (
     python,
     runner_argv,
     temp_home,
+    time_to_paint,
 )
 
-#: Status cells of the table ("◷ queued", "▶ processing"): a row has been painted.
-ROW_NEEDLES = ("◷ queued".encode(), "▶ processing".encode())
-BARE_NEEDLES = (b"bench-ready",)
 TARGET = 1.5
-
-
-def time_to_paint(argv: Sequence[str], needles: Sequence[bytes], env: dict[str, str]) -> float:
-    with PtyProcess(argv, cols=80, rows=24, env=env) as proc:
-        seen = proc.wait_for(needles, timeout=60)
-        return seen - proc.started
 
 
 def phases(env: dict[str, str], runs: int) -> tuple[float, dict[str, float]]:
@@ -145,16 +139,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         cached_env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
         # One untimed start of each warms the OS file cache (bytecode, shared libraries).
         for name in PROGRAMS if warm else ():
-            time_to_paint(*program(name), env)
+            time_to_paint(*program(name), env)[0]
         if no_bytecode and warm:  # ... and writes the bytecode cache of the informational runs
             for name in PROGRAMS:
-                time_to_paint(*program(name), cached_env)
+                time_to_paint(*program(name), cached_env)[0]
         for _ in range(runs):
             for name in PROGRAMS:
-                times[name].append(time_to_paint(*program(name), env))
+                times[name].append(time_to_paint(*program(name), env)[0])
             if no_bytecode:
                 for name in PROGRAMS:
-                    cached[name].append(time_to_paint(*program(name), cached_env))
+                    cached[name].append(time_to_paint(*program(name), cached_env)[0])
         total, lengths = phases(env, runs)
     warm_up = "after one warm-up run each" if warm else "no warm-up"
     report.note(f"{runs} alternating runs each, {warm_up}")

@@ -43,9 +43,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from _harness import (
+    BARE_NEEDLES,
     BENCH_DIR,
     ROOT,
-    PtyProcess,
+    ROW_NEEDLES,
     Report,
     home_env,
     median,
@@ -54,10 +55,9 @@ from _harness import (
     runner_argv,
     start_hub,
     temp_home,
+    time_to_paint,
 )
 
-ROW_NEEDLES = ("◷ queued".encode(), "▶ processing".encode())
-BARE_NEEDLES = (b"bench-ready",)
 HOST_TARGET = 1.25
 DEMO_TARGET = 1.5
 CACHE = Path(tempfile.gettempdir()) / "queue-tui-startup"
@@ -131,16 +131,6 @@ def programs(bin_dir: Path | None, url: str) -> dict[str, tuple[list[str], Seque
         "table": (runner("floor", "--page", url, "--table"), BARE_NEEDLES),
         "bare": (runner("bare"), BARE_NEEDLES),
     }
-
-
-def time_to_paint(
-    argv: Sequence[str], needles: Sequence[bytes], env: dict[str, str], cwd: Path
-) -> tuple[float, float]:
-    """Seconds to the first paint, and the CPU seconds the process had used by then (less
-    sensitive to other work on the machine; in ticks of 10 ms)."""
-    with PtyProcess(argv, cols=80, rows=24, env=env, cwd=cwd) as proc:
-        seen = proc.wait_for(needles, timeout=60)
-        return seen - proc.started, proc.cpu_seconds()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
